@@ -1,0 +1,384 @@
+"""What every Twilio stream shares: auth, the list walk over `next_page_uri`, errors, retries.
+
+The SDK's generic request loop is replaced by `request_records` here for three reasons that
+its hooks cannot express: a page is decoded inside the retried call (a 200 with a cut-off
+JSON body is retried, not fatal), a 403/404 on one subaccount is skipped with a warning, and
+date slices of one list are read in parallel (see `concurrency.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from http import HTTPStatus
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+
+import backoff
+import msgspec
+import requests
+from requests.auth import HTTPBasicAuth
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
+
+from tap_twilio import schemas
+from tap_twilio.concurrency import walk_in_parallel
+from tap_twilio.settings import configured_end, configured_start, log_level_param
+from tap_twilio.transform import RecordTransformer, to_rfc3339
+
+API_VERSION_PATH = "/2010-04-01"
+RETRIED_EXCEPTIONS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_decode_json = msgspec.json.Decoder().decode
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The first page of one list walk; `only_null` keeps records whose field is null."""
+
+    url: str
+    params: dict[str, Any]
+    only_null: str | None = None
+    since: dt.date | None = None  # a sweep stops after the page reaching this date
+
+
+def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
+    """[first, last] cut into at most `count` contiguous whole-day ranges, oldest first."""
+    days = (last - first).days + 1
+    count = max(1, min(count, days))
+    bounds = [first + dt.timedelta(days=days * i // count) for i in range(count + 1)]
+    return [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(count)]
+
+
+def created_before(record: dict, day: dt.date) -> bool:
+    """Whether a raw record was created before `day` (lists are newest first)."""
+    created = to_rfc3339(record.get("date_created"))
+    return created is not None and created[:10] < day.isoformat()
+
+
+class TwilioAPIError(FatalAPIError):
+    """Twilio refused a request for a reason a retry cannot fix; the text is for the user."""
+
+
+class ResourceUnavailable(TwilioAPIError):
+    """403/404 on a subaccount's resource: that resource is skipped, the run goes on."""
+
+
+def twilio_error_text(response: requests.Response) -> str:
+    """`HTTP 404, Twilio code 20404: The requested resource ... was not found`."""
+    try:
+        body = _decode_json(response.content)
+    except msgspec.DecodeError:
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        return f"HTTP {response.status_code}, Twilio code {body.get('code')}: {body['message']}"
+    return f"HTTP {response.status_code} {response.reason}"
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """Seconds from a 429/503 `Retry-After` header (seconds or an HTTP date), if any."""
+    response = getattr(exc, "response", None)
+    header = response.headers.get("Retry-After") if response is not None else None
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(header)
+        if when is None:
+            return None
+        return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+class TwilioStream(RESTStream[str]):
+    """A Twilio list resource read page by page."""
+
+    schema = StreamSchema(SchemaDirectory(schemas))
+    # Records are converted by `RecordTransformer`, derived from the schema, so the SDK's
+    # generic per-record conformance would only repeat that work.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    is_sorted = False  # Twilio lists come newest first
+    state_partitioning_keys: ClassVar[list[str] | None] = None
+
+    list_key: ClassVar[str | None] = None  # key of the page's record array; None: one object
+    date_filter: ClassVar[str | None] = None  # e.g. "DateSent": sent as `DateSent>`/`DateSent<`
+    date_filter_upper_exclusive: ClassVar[bool] = False  # `StartTime<` means strictly before
+    null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
+    options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
+    child_keys: ClassVar[dict[str, str]] = {}  # child context key -> this record's field
+    children_only_if: ClassVar[str | None] = None  # skip children where this field is 0
+
+    @property
+    def url_base(self) -> str:
+        return self.config["api_url"].rstrip("/") + API_VERSION_PATH
+
+    @cached_property
+    def authenticator(self) -> HTTPBasicAuth:
+        if self.config.get("api_key_sid"):
+            return HTTPBasicAuth(self.config["api_key_sid"], self.config["api_key_secret"])
+        return HTTPBasicAuth(self.config["account_sid"], self.config["auth_token"])
+
+    @cached_property
+    def transformer(self) -> RecordTransformer:
+        return RecordTransformer(self.name, self.schema)
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", 120))
+
+    # --- what to ask for -------------------------------------------------------------
+
+    def option_params(self) -> dict[str, str]:
+        """The settings this resource filters on server-side, as Twilio query parameters."""
+        params = {}
+        for setting, param in self.options.items():
+            value = self.config.get(setting)
+            if value is not None:
+                params[param] = log_level_param(value) if setting == "log" else str(value)
+        return params
+
+    def bookmark_day(self, context: Context | None) -> dt.date | None:
+        """The day of this partition's bookmark, if a previous run left one."""
+        if not self.replication_key:
+            return None
+        value = self.get_starting_replication_key_value(context)
+        if not value:
+            return None
+        return dt.date.fromisoformat(str(value)[:10])
+
+    def window(self, context: Context | None) -> tuple[dt.date | None, dt.date | None]:
+        """First and last day to read: settings, then the bookmark less the lookback."""
+        today = dt.datetime.now(dt.timezone.utc).date()
+        start = configured_start(self.config, today)
+        bookmark = self.bookmark_day(context)
+        if bookmark is not None:
+            resume = bookmark - dt.timedelta(days=int(self.config.get("lookback_days", 3)))
+            start = max(start, resume) if start else resume
+        return start, configured_end(self.config)
+
+    def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
+        """Twilio's day-granular date filter for a window, e.g. `DateSent>=2024-05-01`."""
+        if not self.date_filter:
+            return {}
+        params = {}
+        if start:
+            params[f"{self.date_filter}>"] = start.isoformat()
+        if end:
+            last = end + dt.timedelta(days=1) if self.date_filter_upper_exclusive else end
+            params[f"{self.date_filter}<"] = last.isoformat()
+        return params
+
+    # --- reading pages ---------------------------------------------------------------
+
+    def next_page_url(self, body: dict) -> str | None:
+        """2010 API: `next_page_uri` relative to the host; it carries every filter."""
+        uri = body.get("next_page_uri")
+        return urljoin(self.config["api_url"], uri) if uri else None
+
+    def page_records(self, body: Any) -> list[dict]:
+        if self.list_key is None:
+            return [body]
+        return body.get(self.list_key) or []
+
+    def list_queries(self, context: Context | None) -> list[ListQuery]:
+        """The queries that together list this partition: one, or one per date slice.
+
+        Slices let `max_concurrency` workers read one long list at once. Twilio's date
+        filters never match a record whose date is still null (a queued message's
+        `date_sent`, a call not yet dialled), so for such resources a read of the full
+        history is one unfiltered walk, and a dated window adds a sweep that lists the last
+        `lookback_days` without a date filter and keeps the records whose date is null.
+        """
+        url = self.get_url(context)
+        base: dict[str, Any] = {"PageSize": self.config.get("page_size", 1000)}
+        base.update(self.option_params())
+        start, end = self.window(context)
+        today = dt.datetime.now(dt.timezone.utc).date()
+        workers = int(self.config.get("max_concurrency", 4))
+        lower = start or (None if self.null_dates else self.account_created(context))
+        if not self.date_filter or lower is None or workers <= 1 or lower >= (end or today):
+            queries = [ListQuery(url, {**base, **self.date_params(start, end)})]
+        else:
+            slices = date_slices(lower, end or today, workers * 2)
+            queries = []
+            for i, (first, last) in enumerate(slices):
+                # The outer slices stay open where the user set no bound: nothing is cut off.
+                first_day = None if i == 0 and start is None else first
+                last_day = None if i == len(slices) - 1 and end is None else last
+                queries.append(ListQuery(url, {**base, **self.date_params(first_day, last_day)}))
+        if self.null_dates and start is not None:
+            lookback = dt.timedelta(days=int(self.config.get("lookback_days", 3)))
+            horizon = max(start, today - lookback)
+            queries.append(ListQuery(url, base, only_null=self.replication_key, since=horizon))
+        return queries
+
+    def account_created(self, context: Context | None) -> dt.date | None:
+        """When the partition's account was created, as read by the accounts stream."""
+        sid = (context or {}).get("account_sid")
+        return getattr(self._tap, "account_created", {}).get(sid)
+
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        queries = self.list_queries(context)
+        workers = int(self.config.get("max_concurrency", 4))
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            for page in walk_in_parallel(
+                queries, lambda query: self.walk_pages(query, context), workers
+            ):
+                counter.increment()
+                yield from page
+
+    def walk_pages(self, query: ListQuery, context: Context | None) -> Iterator[list[dict]]:
+        """Every page of one query, following `next_page_uri` to the end."""
+        fetch = self.request_decorator(self.fetch_json)
+        url, params = query.url, query.params
+        try:
+            while url:
+                body = fetch(url, params, context)
+                records = self.page_records(body)
+                if query.only_null:
+                    yield [r for r in records if r.get(query.only_null) in (None, "")]
+                    if records and query.since and created_before(records[-1], query.since):
+                        return
+                else:
+                    yield records
+                url, params = (self.next_page_url(body) if self.list_key else None), None
+        except ResourceUnavailable as exc:
+            self.logger.warning(
+                "%s: skipped for account %s: %s", self.name, (context or {}).get("account_sid"),
+                exc,
+            )
+
+    def fetch_json(self, url: str, params: dict | None, context: Context | None) -> Any:
+        """GET one page and decode it; a body that is not complete JSON is retried."""
+        request = self.build_prepared_request(
+            method="GET", url=url, params=params, headers=self.http_headers
+        )
+        response = self.requests_session.send(request, timeout=self.timeout)
+        self._write_request_duration_log(
+            endpoint=self.path, response=response, context=context, extra_tags=None
+        )
+        self.validate_response(response, context)
+        try:
+            return _decode_json(response.content)
+        except msgspec.DecodeError as exc:
+            raise RetriableAPIError(
+                f"incomplete JSON in a {response.status_code} answer ({exc})", response
+            ) from None
+
+    @cached_property
+    def _thread_local(self) -> threading.local:
+        return threading.local()
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """One session per thread, so parallel slices never share a connection pool."""
+        local = self._thread_local
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return local.session
+
+    # --- errors and retries ----------------------------------------------------------
+
+    def validate_response(  # type: ignore[override]
+        self, response: requests.Response, context: Context | None = None
+    ) -> None:
+        status = response.status_code
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(twilio_error_text(response), response)
+        if status < HTTPStatus.BAD_REQUEST:
+            return
+        text = twilio_error_text(response)
+        account = (context or {}).get("account_sid")
+        if status == HTTPStatus.UNAUTHORIZED:
+            raise TwilioAPIError(
+                f"Twilio rejected the credentials ({text}); check account_sid and auth_token "
+                "(or api_key_sid and api_key_secret)"
+            )
+        if status in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
+            if account and account != self.config["account_sid"]:
+                raise ResourceUnavailable(text)
+            raise TwilioAPIError(
+                f"{self.name}: {text}; check that these credentials may read this resource "
+                "of account " + str(account or self.config["account_sid"])
+            )
+        raise TwilioAPIError(f"{self.name}: Twilio refused the request ({text})")
+
+    def request_decorator(self, func: Any) -> Any:
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIED_EXCEPTIONS,
+            max_tries=int(self.config.get("max_retries", 8)) + 1,
+            max_time=int(self.config.get("max_retry_seconds", 600)),
+            on_backoff=self.backoff_handler,
+            on_giveup=self.giveup_handler,
+            jitter=None,  # the generator adds its own, after honouring Retry-After
+            logger=None,
+        )(func)
+
+    def backoff_wait_generator(self) -> Iterator[float]:  # type: ignore[override]
+        """Retry-After when Twilio sends it, else 1, 2, 4 ... 60 s, each with jitter."""
+        exc = yield  # type: ignore[misc]  # backoff primes the generator, then sends errors
+        attempt = 0
+        while True:
+            wait = retry_after_seconds(exc)
+            if wait is None:
+                wait = min(2.0**attempt, 60.0) * random.uniform(0.5, 1.0)
+            attempt += 1
+            exc = yield wait
+
+    def backoff_handler(self, details: Any) -> None:  # type: ignore[override]
+        self.logger.warning(
+            "%s: retry %d in %.1fs after %s",
+            self.name,
+            details["tries"],
+            details["wait"],
+            describe_failure(details.get("exception")),
+        )
+
+    def giveup_handler(self, details: Any) -> None:
+        self.logger.error(
+            "%s: giving up after %d tries in %.0fs: %s",
+            self.name,
+            details["tries"],
+            details["elapsed"],
+            describe_failure(details.get("exception")),
+        )
+
+    # --- records ---------------------------------------------------------------------
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        return self.transformer(row)
+
+    def get_child_context(self, record: dict, context: Context | None) -> Context | None:
+        if self.children_only_if and not record.get(self.children_only_if):
+            return None
+        child = dict(context or {})
+        child.update({key: record[field] for key, field in self.child_keys.items()})
+        return child
+
+
+def describe_failure(exc: BaseException | None) -> str:
+    """One line for a failed attempt, without URLs (they may carry phone numbers)."""
+    if isinstance(exc, RetriableAPIError):
+        return str(exc)
+    if exc is None:
+        return "an unknown error"
+    return type(exc).__name__
+
+
+logging.getLogger("backoff").setLevel(logging.CRITICAL)

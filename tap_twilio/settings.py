@@ -1,0 +1,339 @@
+"""The tap's settings: their declaration, their validation and what they mean for a request.
+
+Every check here raises `SettingError` with one line that names the setting and what was
+expected, so a user sees what to fix without a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from singer_sdk import typing as th
+
+SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
+API_KEY_PATTERN = re.compile(r"^SK[0-9a-fA-F]{32}$")
+LAST_N_DAYS_PATTERN = re.compile(r"^\s*([0-9]+)\s*(days?)?\s*$", re.IGNORECASE)
+PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{1,14}$")
+CALL_STATUSES = (
+    "queued",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+)
+LOG_LEVELS = {"error": "0", "0": "0", "warning": "1", "1": "1"}
+USAGE_GRANULARITIES = {
+    "daily": "Daily",
+    "monthly": "Monthly",
+    "yearly": "Yearly",
+    "all_time": "AllTime",
+}
+MAX_PAGE_SIZE = 1000
+DEFAULT_LOOKBACK_DAYS = 3
+
+
+class SettingError(ValueError):
+    """A setting has a value the tap cannot use; the message is one line for the user."""
+
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "account_sid",
+        th.StringType,
+        required=True,
+        description="Account SID of the main account: `AC` followed by 32 hex digits.",
+        examples=["AC0123456789abcdef0123456789abcdef"],
+    ),
+    th.Property(
+        "auth_token",
+        th.StringType,
+        secret=True,
+        description="Auth Token of the account. Give either this, or `api_key_sid` and "
+        "`api_key_secret`.",
+    ),
+    th.Property(
+        "api_key_sid",
+        th.StringType,
+        description="API key SID (`SK` + 32 hex digits), used with `api_key_secret` "
+        "instead of the Auth Token.",
+    ),
+    th.Property(
+        "api_key_secret",
+        th.StringType,
+        secret=True,
+        description="Secret of the API key named by `api_key_sid`.",
+    ),
+    th.Property(
+        "account_name",
+        th.StringType,
+        description="Read only the account (main or subaccount) with this friendly name "
+        "(Twilio's `FriendlyName`).",
+    ),
+    th.Property(
+        "include_subaccounts",
+        th.BooleanType,
+        default=True,
+        description="Read the subaccounts of `account_sid` as well as the account itself.",
+    ),
+    th.Property(
+        "account_sids",
+        th.ArrayType(th.StringType),
+        description="Read only these accounts (SIDs of the main account or its "
+        "subaccounts), e.g. to fan out one run per account.",
+    ),
+    th.Property(
+        "to",
+        th.StringType,
+        description="Only calls and messages sent to this phone number (E.164, e.g. "
+        "`+15558675310`), sent as `To`.",
+    ),
+    th.Property(
+        "from",
+        th.StringType,
+        description="Only calls and messages sent from this phone number (E.164), sent "
+        "as `From`.",
+    ),
+    th.Property(
+        "status",
+        th.StringType,
+        allowed_values=list(CALL_STATUSES),
+        description="Only calls with this status, sent as `Status`.",
+    ),
+    th.Property(
+        "last_n_days",
+        th.StringType,
+        description="How far back to read: `30`, `30Day` or `30Days` (any case). Becomes "
+        "each stream's server-side date filter.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        description="Read records from this date on (ISO 8601). With `last_n_days` as "
+        "well, the later start wins.",
+    ),
+    th.Property(
+        "end_date",
+        th.DateTimeType,
+        description="Read records up to this date (ISO 8601), inclusive of the day.",
+    ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType,
+        default=DEFAULT_LOOKBACK_DAYS,
+        description="Days re-read before each incremental bookmark, to pick up records "
+        "Twilio changed after they were first read (message status, call price).",
+    ),
+    th.Property(
+        "log",
+        th.StringType,
+        description="Notifications log level: `error` (or `0`) or `warning` (or `1`), "
+        "sent as `Log`.",
+    ),
+    th.Property(
+        "category",
+        th.StringType,
+        description="Usage record category, e.g. `calls`, `sms`, `totalprice`, sent as "
+        "`Category`.",
+    ),
+    th.Property(
+        "usage_records_granularity",
+        th.StringType,
+        default="daily",
+        allowed_values=list(USAGE_GRANULARITIES),
+        description="Usage records per `daily`, `monthly`, `yearly` period or `all_time`.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default="https://api.twilio.com",
+        description="Base URL of Twilio's REST API (a regional edge, a proxy, or the "
+        "emulator).",
+    ),
+    th.Property(
+        "monitor_api_url",
+        th.StringType,
+        default="https://monitor.twilio.com",
+        description="Base URL of Twilio's Monitor API (alerts).",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=MAX_PAGE_SIZE,
+        description="Records per request, 1-1000 (`PageSize`). Larger pages are faster.",
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType,
+        default=4,
+        description="Requests in flight at once per stream (date slices read in parallel).",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=8,
+        description="Retries of a request that failed transiently (429, 5xx, network).",
+    ),
+    th.Property(
+        "max_retry_seconds",
+        th.IntegerType,
+        default=600,
+        description="Longest total time spent retrying one request, in seconds.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType,
+        default=120,
+        description="Seconds to wait for Twilio's answer to one request.",
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        description="User-Agent header sent with each request.",
+    ),
+).to_dict()
+
+
+def parse_last_n_days(value: str | int) -> int:
+    """`30`, `30Day`, `30Days` (any case) -> 30."""
+    match = LAST_N_DAYS_PATTERN.match(str(value))
+    if not match or int(match.group(1)) < 1:
+        raise SettingError(
+            f"last_n_days: got {value!r}, expected a positive number of days such as "
+            "'30', '30Day' or '30Days'"
+        )
+    return int(match.group(1))
+
+
+def parse_date_setting(name: str, value: str) -> dt.datetime:
+    """An ISO 8601 date or date-time setting, as an aware UTC datetime."""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise SettingError(
+            f"{name}: got {value!r}, expected an ISO 8601 date such as '2024-01-31' or "
+            "'2024-01-31T00:00:00Z'"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise SettingError(message)
+
+
+def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> None:
+    value = config.get(name)
+    if value is None:
+        return
+    _expect(
+        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
+        f"{name}: got {value!r}, expected a whole number from {low} to {high}",
+    )
+
+
+def validate_settings(config: Mapping[str, Any]) -> None:
+    """Check every setting the tap reads; raise `SettingError` on the first bad one."""
+    sid = config.get("account_sid")
+    _expect(bool(sid), "account_sid: missing, expected your Account SID ('AC' + 32 hex digits)")
+    _expect(
+        isinstance(sid, str) and bool(SID_PATTERN.match(sid)),
+        f"account_sid: got {sid!r}, expected 'AC' followed by 32 hex digits",
+    )
+    key_sid, key_secret = config.get("api_key_sid"), config.get("api_key_secret")
+    if key_sid or key_secret:
+        _expect(
+            bool(key_sid and key_secret),
+            "api_key_sid / api_key_secret: give both, or neither and use auth_token",
+        )
+        _expect(
+            bool(API_KEY_PATTERN.match(str(key_sid))),
+            f"api_key_sid: got {key_sid!r}, expected 'SK' followed by 32 hex digits",
+        )
+    else:
+        _expect(
+            bool(config.get("auth_token")),
+            "auth_token: missing, expected the Auth Token (or api_key_sid and api_key_secret)",
+        )
+    for sid_item in config.get("account_sids") or []:
+        _expect(
+            isinstance(sid_item, str) and bool(SID_PATTERN.match(sid_item)),
+            f"account_sids: got {sid_item!r}, expected Account SIDs ('AC' + 32 hex digits)",
+        )
+    for name in ("to", "from"):
+        value = config.get(name)
+        if value is not None:
+            _expect(
+                isinstance(value, str) and bool(PHONE_PATTERN.match(value)),
+                f"{name}: got {value!r}, expected an E.164 phone number such as '+15558675310'",
+            )
+    status = config.get("status")
+    if status is not None:
+        _expect(
+            status in CALL_STATUSES,
+            f"status: got {status!r}, expected one of {', '.join(CALL_STATUSES)}",
+        )
+    log = config.get("log")
+    if log is not None:
+        _expect(
+            str(log).lower() in LOG_LEVELS,
+            f"log: got {log!r}, expected 'error' (or 0) or 'warning' (or 1)",
+        )
+    granularity = config.get("usage_records_granularity")
+    if granularity is not None:
+        _expect(
+            granularity in USAGE_GRANULARITIES,
+            f"usage_records_granularity: got {granularity!r}, expected one of "
+            f"{', '.join(USAGE_GRANULARITIES)}",
+        )
+    if config.get("last_n_days") is not None:
+        parse_last_n_days(config["last_n_days"])
+    start = end = None
+    if config.get("start_date"):
+        start = parse_date_setting("start_date", config["start_date"])
+    if config.get("end_date"):
+        end = parse_date_setting("end_date", config["end_date"])
+    if start and end:
+        _expect(start <= end, "end_date: must not be before start_date")
+    _check_int(config, "page_size", 1, MAX_PAGE_SIZE)
+    _check_int(config, "lookback_days", 0, 400)
+    _check_int(config, "max_concurrency", 1, 32)
+    _check_int(config, "max_retries", 0, 100)
+    _check_int(config, "max_retry_seconds", 1, 86400)
+    _check_int(config, "request_timeout", 1, 3600)
+    for name in ("api_url", "monitor_api_url"):
+        url = config.get(name)
+        if url is not None:
+            _expect(
+                isinstance(url, str) and url.startswith(("http://", "https://")),
+                f"{name}: got {url!r}, expected a URL starting with https://",
+            )
+
+
+def configured_start(config: Mapping[str, Any], today: dt.date) -> dt.date | None:
+    """The first day to read: the later of `last_n_days` back from today and `start_date`."""
+    starts = []
+    if config.get("last_n_days") is not None:
+        starts.append(today - dt.timedelta(days=parse_last_n_days(config["last_n_days"])))
+    if config.get("start_date"):
+        starts.append(parse_date_setting("start_date", config["start_date"]).date())
+    return max(starts) if starts else None
+
+
+def configured_end(config: Mapping[str, Any]) -> dt.date | None:
+    """The last day to read, if the user bounded the window."""
+    if config.get("end_date"):
+        return parse_date_setting("end_date", config["end_date"]).date()
+    return None
+
+
+def log_level_param(value: str | int) -> str:
+    """The `Log` query value for a `log` setting."""
+    return LOG_LEVELS[str(value).lower()]

@@ -1,0 +1,227 @@
+"""The table of streams: one entry per Twilio resource, turned into stream classes.
+
+Adding a 2010-API list resource is one `Resource(...)` line here plus its generated schema.
+Streams that truly differ (accounts, usage records, balance, Monitor alerts) are small
+classes below the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from singer_sdk.helpers.types import Context
+
+from tap_twilio.client import ListQuery, TwilioStream
+from tap_twilio.settings import USAGE_GRANULARITIES, SettingError
+
+
+class AccountsStream(TwilioStream):
+    """The main account and its subaccounts: the parent of every per-account stream."""
+
+    name = "accounts"
+    path = "/Accounts.json"
+    list_key = "accounts"
+    primary_keys = ("sid",)
+    child_keys = {"account_sid": "sid"}
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        record = super().post_process(row, context)
+        if record and record.get("date_created"):  # lower bound for date slices of children
+            self._tap.account_created[record["sid"]] = dt.date.fromisoformat(
+                record["date_created"][:10]
+            )
+        return record
+
+    def option_params(self) -> dict[str, str]:
+        name = self.config.get("account_name")
+        return {"FriendlyName": name} if name else {}
+
+    def in_scope(self, record: dict) -> bool:
+        """Whether the settings ask for this account."""
+        wanted = self.config.get("account_sids")
+        if wanted:
+            return record["sid"] in wanted
+        if self.config.get("account_name"):
+            return True  # already narrowed server-side by FriendlyName
+        if not self.config.get("include_subaccounts", True):
+            return record["sid"] == self.config["account_sid"]
+        return True
+
+    def request_records(self, context: Context | None) -> Any:
+        found = 0
+        for record in super().request_records(context):
+            if self.in_scope(record):
+                found += 1
+                yield record
+        if found == 0 and self.config.get("account_name"):
+            raise SettingError(
+                f"account_name: no account named {self.config['account_name']!r} among the "
+                "accounts these credentials can read"
+            )
+
+
+class AccountScopedStream(TwilioStream):
+    """A list under `/Accounts/{account_sid}/`, read once per account in scope."""
+
+    parent_stream_type = AccountsStream
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One row of the stream table."""
+
+    name: str
+    path: str  # under /2010-04-01/Accounts/{account_sid}/
+    list_key: str | None
+    primary_keys: tuple[str, ...] = ("sid",)
+    replication_key: str | None = None
+    date_filter: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    parent: str = "accounts"
+    child_keys: dict[str, str] = field(default_factory=dict)
+    children_only_if: str | None = None
+    upper_exclusive: bool = False
+    null_dates: bool = False  # the filtered date may be null (queued, canceled)
+
+
+TO_FROM = {"to": "To", "from": "From"}
+
+RESOURCES = (
+    Resource("calls", "Calls.json", "calls", replication_key="start_time",
+             date_filter="StartTime", upper_exclusive=True, null_dates=True,
+             options={**TO_FROM, "status": "Status"}),
+    Resource("conferences", "Conferences.json", "conferences", replication_key="date_updated",
+             date_filter="DateUpdated", child_keys={"conference_sid": "sid"}),
+    Resource("conference_participants", "Conferences/{conference_sid}/Participants.json",
+             "participants", primary_keys=("conference_sid", "call_sid"), parent="conferences"),
+    Resource("notifications", "Notifications.json", "notifications",
+             replication_key="message_date", date_filter="MessageDate", options={"log": "Log"}),
+    Resource("messages", "Messages.json", "messages", replication_key="date_sent",
+             date_filter="DateSent", null_dates=True, options=TO_FROM,
+             child_keys={"parent_sid": "sid"}, children_only_if="num_media"),
+    Resource("message_media", "Messages/{parent_sid}/Media.json", "media_list",
+             parent="messages"),
+    Resource("recordings", "Recordings.json", "recordings", replication_key="date_created",
+             date_filter="DateCreated"),
+    Resource("transcriptions", "Transcriptions.json", "transcriptions"),
+    Resource("incoming_phone_numbers", "IncomingPhoneNumbers.json", "incoming_phone_numbers"),
+    Resource("outgoing_caller_ids", "OutgoingCallerIds.json", "outgoing_caller_ids"),
+    Resource("addresses", "Addresses.json", "addresses"),
+    Resource("applications", "Applications.json", "applications"),
+    Resource("keys", "Keys.json", "keys"),
+    Resource("queues", "Queues.json", "queues"),
+    Resource("usage_triggers", "Usage/Triggers.json", "usage_triggers"),
+)
+
+
+class UsageRecordsStream(AccountScopedStream):
+    """Usage per category and period; the period is the `usage_records_granularity` setting."""
+
+    name = "usage_records"
+    list_key = "usage_records"
+    primary_keys = ("account_sid", "category", "start_date", "end_date")
+    replication_key = "start_date"
+    options = {"category": "Category"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        granularity = self.config.get("usage_records_granularity", "daily")
+        period = USAGE_GRANULARITIES[granularity]
+        self.path = f"/Accounts/{{account_sid}}/Usage/Records/{period}.json"
+        if granularity == "all_time":
+            self.replication_key = None  # one moving total per category: full table
+
+    def option_params(self) -> dict[str, str]:
+        # Each account is read on its own, so a row is that account's usage alone; Twilio's
+        # default would add the subaccounts' usage into the main account's rows.
+        return {**super().option_params(), "IncludeSubaccounts": "false"}
+
+    def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
+        params = {}
+        if start and self.replication_key:
+            params["StartDate"] = start.isoformat()
+        if end:
+            params["EndDate"] = end.isoformat()
+        return params
+
+
+class AccountBalanceStream(AccountScopedStream):
+    """`Balance.json` answers one object, not a list."""
+
+    name = "account_balance"
+    path = "/Accounts/{account_sid}/Balance.json"
+    list_key = None
+    primary_keys = ("account_sid",)
+
+    def list_queries(self, context: Context | None) -> list[ListQuery]:
+        return [ListQuery(self.get_url(context), {})]
+
+
+class AlertsStream(TwilioStream):
+    """Monitor v1 alerts of the credentials' account: ISO dates, `meta.next_page_url` paging."""
+
+    name = "alerts"
+    path = "/v1/Alerts"
+    list_key = "alerts"
+    replication_key = "date_generated"
+    primary_keys = ("sid",)
+
+    @property
+    def url_base(self) -> str:
+        return self.config["monitor_api_url"].rstrip("/")
+
+    def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
+        # Monitor keeps 30 days of alerts and rejects a StartDate before that.
+        oldest = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=30)
+        params = {"StartDate": f"{max(start, oldest) if start else oldest}T00:00:00Z"}
+        if end:
+            params["EndDate"] = f"{end.isoformat()}T23:59:59Z"
+        return params
+
+    def next_page_url(self, body: dict) -> str | None:
+        url = (body.get("meta") or {}).get("next_page_url")
+        return urljoin(self.config["monitor_api_url"], url) if url else None
+
+
+def build_stream_classes() -> list[type[TwilioStream]]:
+    """Stream classes from the table, parents before children (the SDK wires by class)."""
+    classes: dict[str, type[TwilioStream]] = {"accounts": AccountsStream}
+    for resource in RESOURCES:
+        parent = classes[resource.parent]
+        attributes: dict[str, Any] = {
+            "name": resource.name,
+            "path": "/Accounts/{account_sid}/" + resource.path,
+            "list_key": resource.list_key,
+            "primary_keys": resource.primary_keys,
+            "replication_key": resource.replication_key,
+            "date_filter": resource.date_filter,
+            "date_filter_upper_exclusive": resource.upper_exclusive,
+            "null_dates": resource.null_dates,
+            "options": resource.options,
+            "child_keys": resource.child_keys,
+            "children_only_if": resource.children_only_if,
+            "parent_stream_type": parent,
+            "__doc__": f"Twilio `{resource.path}` ({resource.list_key}).",
+        }
+        if resource.parent != "accounts":
+            # Full-table children keep one state entry per account, not one per parent record.
+            attributes["state_partitioning_keys"] = ["account_sid"]
+        classes[resource.name] = type(
+            _class_name(resource.name), (AccountScopedStream,), attributes
+        )
+    classes.update(
+        usage_records=UsageRecordsStream, account_balance=AccountBalanceStream,
+        alerts=AlertsStream,
+    )
+    return list(classes.values())
+
+
+def _class_name(stream_name: str) -> str:
+    return "".join(part.title() for part in stream_name.split("_")) + "Stream"
+
+
+STREAM_TYPES = build_stream_classes()
+STREAM_NAMES = [cls.name for cls in STREAM_TYPES]

@@ -1,0 +1,11 @@
+"""A Twilio REST API emulator for tap-twilio's tests, demo and benchmark.
+
+from tests.emulator import Emulator
+with Emulator(seed=7, subaccounts=2, sizes={"messages": 2500}) as emu:
+    emu.url, emu.config(), emu.truth("messages", emu.account_sid)
+"""
+
+from .emulator import Emulator
+from .faults import FAULT_KINDS
+
+__all__ = ["FAULT_KINDS", "Emulator"]

@@ -1,0 +1,83 @@
+"""Run the emulator in the foreground: python -m tests.emulator --port 8765 --messages 100000"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from datetime import datetime
+
+from .data import SIZED_RESOURCES
+from .emulator import Emulator
+from .faults import FAULT_KINDS
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = a free port")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--subaccounts", type=int, default=2)
+    p.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
+    p.add_argument("--now", help="data anchor, ISO 8601 (default: current UTC hour)")
+    p.add_argument("--ages", help="account ages in days, main first, comma-separated")
+    p.add_argument("--api-key-kind", choices=("main", "standard"), default="main")
+    p.add_argument("--fault-rate", type=float, default=0.0)
+    p.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
+    p.add_argument("--fault-seed", type=int, default=1)
+    for res in SIZED_RESOURCES:
+        p.add_argument(
+            f"--{res.replace('_', '-')}",
+            type=int,
+            dest=res,
+            help=f"number of {res} of the main account",
+        )
+    args = p.parse_args(argv)
+
+    sizes = {r: getattr(args, r) for r in SIZED_RESOURCES if getattr(args, r) is not None}
+    emu = Emulator(
+        seed=args.seed,
+        subaccounts=args.subaccounts,
+        sizes=sizes,
+        latency=args.latency,
+        now=datetime.fromisoformat(args.now) if args.now else None,
+        account_ages_days=[float(x) for x in args.ages.split(",")] if args.ages else None,
+        host=args.host,
+        port=args.port,
+        api_key_kind=args.api_key_kind,
+    )
+    if args.fault_rate:
+        emu.faults.configure(
+            rate=args.fault_rate, kinds=args.fault_kinds.split(","), seed=args.fault_seed
+        )
+    emu.start()
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    print(
+        json.dumps(
+            {
+                "url": emu.url,
+                "account_sid": emu.account_sid,
+                "auth_token": emu.auth_token,
+                "api_key_sid": emu.api_key_sid,
+                "api_key_secret": emu.api_key_secret,
+                "subaccount_sids": emu.subaccount_sids,
+            }
+        ),
+        flush=True,
+    )
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:  # Ctrl-C
+        pass
+    finally:
+        emu.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

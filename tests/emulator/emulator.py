@@ -1,0 +1,174 @@
+"""``Emulator``: a Twilio REST API (2010-04-01 + Monitor v1 alerts) on 127.0.0.1 for tests."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from .data import DataStore
+from .faults import FaultInjector
+from .server import App, EmulatorHTTPServer, RequestRecord
+
+
+class Emulator:
+    """A real HTTP server serving deterministic, lazily generated Twilio data.
+
+    Args:
+        seed: data seed (same seed, sizes and ``now`` -> identical data).
+        subaccounts: number of subaccounts of the main account.
+        sizes: per-resource record counts for the main account (defaults: tens to hundreds).
+        subaccount_sizes: one dict per subaccount overriding its sizes (default: smaller,
+            different fractions of the main account's sizes).
+        account_ages_days: ages in days, main account first, then each subaccount.
+        subaccount_statuses: e.g. ["active", "suspended"]; a non-active subaccount's lists
+            answer 404 and its credentials 401.
+        now: data anchor (aware or naive-UTC datetime); default: current UTC hour.
+        latency: seconds slept per request (settable at run time: ``emu.latency = 0.2``).
+        host, port: listen address (port 0 = a free port).
+        api_key_kind: "main" (reads everything) or "standard" (401 on Accounts.json / Keys).
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        subaccounts: int = 2,
+        sizes: dict[str, int] | None = None,
+        subaccount_sizes: list[dict[str, int]] | None = None,
+        account_ages_days: list[float] | None = None,
+        subaccount_statuses: list[str] | None = None,
+        now: datetime | None = None,
+        latency: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key_kind: str = "main",
+    ) -> None:
+        if now is not None and now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+        self.data = DataStore(
+            seed=seed,
+            subaccounts=subaccounts,
+            sizes=sizes,
+            subaccount_sizes=subaccount_sizes,
+            account_ages_days=account_ages_days,
+            subaccount_statuses=subaccount_statuses,
+            now=now,
+        )
+        self.faults = FaultInjector()
+        self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind)
+        self._host, self._port = host, port
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> Emulator:
+        if self._server is None:
+            self._server = EmulatorHTTPServer((self._host, self._port), self._app)
+            self.data.base_url = self.url
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="twilio-emulator",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def serve_forever(self) -> None:
+        """Run in the foreground (used by ``python -m tests.emulator``)."""
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- connection facts ------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("emulator not started")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def account_sid(self) -> str:
+        return self.data.main.sid
+
+    @property
+    def auth_token(self) -> str:
+        return self.data.main.auth_token
+
+    @property
+    def api_key_sid(self) -> str:
+        return self.data.api_key_sid
+
+    @property
+    def api_key_secret(self) -> str:
+        return self.data.api_key_secret
+
+    @property
+    def subaccount_sids(self) -> list[str]:
+        return [a.sid for a in self.data.subaccounts]
+
+    @property
+    def auth_tokens(self) -> dict[str, str]:
+        """Auth token of every account (main and subaccounts) by SID."""
+        return {a.sid: a.auth_token for a in self.data.accounts}
+
+    @property
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.data.now_ts, timezone.utc)
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        """A tap config pointing at this emulator (main account SID + auth token)."""
+        return {
+            "account_sid": self.account_sid,
+            "auth_token": self.auth_token,
+            "api_url": self.url,
+            "monitor_api_url": self.url,
+            **overrides,
+        }
+
+    # --- behaviour knobs -------------------------------------------------------------------
+    @property
+    def latency(self) -> float:
+        return self._app.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._app.latency = float(seconds)
+
+    # --- request log -----------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of the requests served so far (oldest first)."""
+        with self._app.log_lock:
+            return list(self._app.log)
+
+    def clear_requests(self) -> None:
+        with self._app.log_lock:
+            self._app.log.clear()
+
+    # --- ground truth ------------------------------------------------------------------------
+    def truth(self, resource: str, account_sid: str | None = None, **filters: Any) -> list[dict]:
+        """Every record the API lists for this query (all pages), in API order.
+
+        ``filters`` use Twilio's parameter names: ``**{"DateSent>": "2024-01-01"}``, or the
+        aliases ``DateSent_gt`` / ``DateSent_lt``.  For account-scoped resources
+        ``account_sid=None`` means every account (main first, then subaccounts).  Child lists
+        take ``MessageSid`` / ``ConferenceSid`` to select one parent.
+        """
+        return self.data.truth(resource, account_sid, **filters)

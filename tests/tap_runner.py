@@ -1,0 +1,94 @@
+"""Run tap-twilio as a user does (a subprocess reading config/state/catalog files) and
+collect its Singer messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class TapRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    records: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    schemas: dict[str, dict] = field(default_factory=dict)
+    states: list[dict] = field(default_factory=list)
+
+    @property
+    def last_state(self) -> dict | None:
+        return self.states[-1] if self.states else None
+
+    def keys(self, stream: str, key: str = "sid") -> list[Any]:
+        return [record[key] for record in self.records[stream]]
+
+
+def parse_messages(stdout: str, run: TapRun) -> None:
+    for line in stdout.splitlines():
+        if not line.strip():
+            continue
+        message = json.loads(line)
+        kind = message["type"]
+        if kind == "RECORD":
+            run.records[message["stream"]].append(message["record"])
+        elif kind == "SCHEMA":
+            run.schemas[message["stream"]] = message
+        elif kind == "STATE":
+            run.states.append(message["value"])
+
+
+def run_tap(
+    config: dict,
+    *,
+    state: dict | None = None,
+    catalog: dict | None = None,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> TapRun:
+    """`tap-twilio --config c.json [--state s.json] [--catalog k.json] ARGS`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "tap_twilio"]
+        for name, content in (("config", config), ("state", state), ("catalog", catalog)):
+            if content is None:
+                continue
+            path = Path(tmp, f"{name}.json")
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
+            command += [f"--{name}", str(path)]
+        command += list(args)
+        completed = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            timeout=timeout,
+            check=False,
+        )
+    run = TapRun(completed.returncode, completed.stdout, completed.stderr)
+    if completed.returncode == 0 and "--discover" not in args and "--about" not in args:
+        parse_messages(completed.stdout, run)
+    return run
+
+
+def catalog_selecting(config: dict, streams: set[str]) -> dict:
+    """The tap's discovered catalog with only `streams` selected."""
+    discovered = run_tap(config, args=("--discover",))
+    assert discovered.returncode == 0, discovered.stderr
+    catalog = json.loads(discovered.stdout)
+    for entry in catalog["streams"]:
+        selected = entry["tap_stream_id"] in streams
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = selected
+    return catalog

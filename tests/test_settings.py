@@ -1,0 +1,84 @@
+"""Settings: every `last_n_days` form, the date window, and bad values rejected in one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tap_twilio.settings import (
+    SettingError,
+    configured_end,
+    configured_start,
+    parse_last_n_days,
+    validate_settings,
+)
+
+GOOD = {"account_sid": "AC" + "ab" * 16, "auth_token": "token"}
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("value", "days"),
+    [("30", 30), ("30Day", 30), ("30Days", 30), ("30days", 30), ("30DAYS", 30), ("7day", 7),
+     ("1", 1), (30, 30), ("365Days", 365)],
+)
+def test_last_n_days_accepts_every_documented_form(value: str, days: int) -> None:
+    assert parse_last_n_days(value) == days
+
+
+@pytest.mark.parametrize("value", ["30 weeks", "0", "-5", "abc", "", "30Dayz", "Days", "3.5"])
+def test_last_n_days_rejects_anything_else(value: str) -> None:
+    with pytest.raises(SettingError, match=r"^last_n_days: .*expected a positive number"):
+        parse_last_n_days(value)
+
+
+def test_window_starts_n_days_back_or_at_start_date_whichever_is_later() -> None:
+    assert configured_start({"last_n_days": "30Days"}, TODAY) == dt.date(2026, 10, 26)
+    later = {"last_n_days": "30", "start_date": "2026-11-20T00:00:00Z"}
+    assert configured_start(later, TODAY) == dt.date(2026, 11, 20)
+    earlier = {"last_n_days": "30", "start_date": "2026-01-01"}
+    assert configured_start(earlier, TODAY) == dt.date(2026, 10, 26)
+    assert configured_start({}, TODAY) is None
+    assert configured_end({"end_date": "2026-02-03T10:00:00+00:00"}) == dt.date(2026, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("changes", "setting"),
+    [
+        ({"account_sid": "AC123"}, "account_sid"),
+        ({"account_sid": "SK" + "ab" * 16}, "account_sid"),
+        ({"auth_token": None}, "auth_token"),
+        ({"api_key_sid": "SK" + "ab" * 16}, "api_key_sid / api_key_secret"),
+        ({"api_key_sid": "KEY", "api_key_secret": "s"}, "api_key_sid"),
+        ({"to": "5558675310"}, "to"),
+        ({"from": "+1 555 867"}, "from"),
+        ({"status": "done"}, "status"),
+        ({"log": "debug"}, "log"),
+        ({"last_n_days": "30 weeks"}, "last_n_days"),
+        ({"start_date": "yesterday"}, "start_date"),
+        ({"end_date": "2020-13-01"}, "end_date"),
+        ({"start_date": "2024-02-01", "end_date": "2024-01-01"}, "end_date"),
+        ({"page_size": 5000}, "page_size"),
+        ({"page_size": 0}, "page_size"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"account_sids": ["AC1"]}, "account_sids"),
+        ({"api_url": "ftp://x"}, "api_url"),
+        ({"usage_records_granularity": "hourly"}, "usage_records_granularity"),
+    ],
+)
+def test_invalid_setting_names_itself_in_one_line(changes: dict, setting: str) -> None:
+    with pytest.raises(SettingError) as caught:
+        validate_settings({**GOOD, **changes})
+    message = str(caught.value)
+    assert message.startswith(f"{setting}: ")
+    assert "\n" not in message
+
+
+def test_valid_settings_pass() -> None:
+    validate_settings(
+        {**GOOD, "to": "+15558675310", "from": "+815012345678", "status": "completed",
+         "log": "warning", "last_n_days": "30Days", "category": "sms", "page_size": 1}
+    )
+    validate_settings({"account_sid": GOOD["account_sid"], "api_key_sid": "SK" + "cd" * 16,
+                       "api_key_secret": "secret"})
