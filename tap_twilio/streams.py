@@ -85,6 +85,7 @@ class Resource:
     children_only_if: str | None = None
     upper_exclusive: bool = False
     null_dates: bool = False  # the filtered date may be null (queued, canceled)
+    retention_days: int | None = None  # how far back Twilio's date filter may reach
 
 
 TO_FROM = {"to": "To", "from": "From"}
@@ -100,7 +101,7 @@ RESOURCES = (
     Resource("notifications", "Notifications.json", "notifications",
              replication_key="message_date", date_filter="MessageDate", options={"log": "Log"}),
     Resource("messages", "Messages.json", "messages", replication_key="date_sent",
-             date_filter="DateSent", null_dates=True, options=TO_FROM,
+             date_filter="DateSent", null_dates=True, retention_days=400, options=TO_FROM,
              child_keys={"parent_sid": "sid"}, children_only_if="num_media"),
     Resource("message_media", "Messages/{parent_sid}/Media.json", "media_list",
              parent="messages"),
@@ -200,6 +201,7 @@ def build_stream_classes() -> list[type[TwilioStream]]:
             "date_filter": resource.date_filter,
             "date_filter_upper_exclusive": resource.upper_exclusive,
             "null_dates": resource.null_dates,
+            "retention_days": resource.retention_days,
             "options": resource.options,
             "child_keys": resource.child_keys,
             "children_only_if": resource.children_only_if,

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def parse_messages(stdout: str, run: TapRun) -> None:
     for line in stdout.splitlines():
         if not line.strip():
             continue
-        message = json.loads(line)
+        message = json.loads(line, parse_float=Decimal)
         kind = message["type"]
         if kind == "RECORD":
             run.records[message["stream"]].append(message["record"])
