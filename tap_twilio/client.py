@@ -245,32 +245,32 @@ class TwilioStream(RESTStream[str]):
         workers = int(self.config.get("max_concurrency", 4))
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
-            for page in walk_in_parallel(
-                queries, lambda query: self.walk_pages(query, context), workers
-            ):
-                counter.increment()
-                yield from page
+            try:
+                for page in walk_in_parallel(
+                    queries, lambda query: self.walk_pages(query, context), workers
+                ):
+                    counter.increment()
+                    yield from page
+            except ResourceUnavailable as exc:
+                self.logger.warning(
+                    "%s: skipped for account %s: %s", self.name,
+                    (context or {}).get("account_sid"), exc,
+                )
 
     def walk_pages(self, query: ListQuery, context: Context | None) -> Iterator[list[dict]]:
         """Every page of one query, following `next_page_uri` to the end."""
         fetch = self.request_decorator(self.fetch_json)
         url, params = query.url, query.params
-        try:
-            while url:
-                body = fetch(url, params, context)
-                records = self.page_records(body)
-                if query.only_null:
-                    yield [r for r in records if r.get(query.only_null) in (None, "")]
-                    if records and query.since and created_before(records[-1], query.since):
-                        return
-                else:
-                    yield records
-                url, params = (self.next_page_url(body) if self.list_key else None), None
-        except ResourceUnavailable as exc:
-            self.logger.warning(
-                "%s: skipped for account %s: %s", self.name, (context or {}).get("account_sid"),
-                exc,
-            )
+        while url:
+            body = fetch(url, params, context)
+            records = self.page_records(body)
+            if query.only_null:
+                yield [r for r in records if r.get(query.only_null) in (None, "")]
+                if records and query.since and created_before(records[-1], query.since):
+                    return
+            else:
+                yield records
+            url, params = (self.next_page_url(body) if self.list_key else None), None
 
     def fetch_json(self, url: str, params: dict | None, context: Context | None) -> Any:
         """GET one page and decode it; a body that is not complete JSON is retried."""

@@ -1,0 +1,76 @@
+"""Streams beyond the six reports: children only where they exist, Monitor paging, usage
+granularity, and one subaccount's refusal not stopping the others."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tap_runner import catalog_selecting, run_tap
+
+
+def test_message_media_is_requested_only_for_messages_with_media(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"message_media"})
+    emulator.clear_requests()
+    run = run_tap(emulator.config(), catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    with_media = {m["sid"] for m in emulator.truth("messages") if int(m["num_media"]) > 0}
+    assert 0 < len(with_media) < len(emulator.truth("messages"))
+    media_lists = [r.path for r in emulator.requests if r.resource == "message_media"]
+    asked_for = {path.split("/Messages/")[1].split("/")[0] for path in media_lists}
+    assert asked_for == with_media
+    assert len(media_lists) == len(with_media)  # one page each, nothing more
+    assert {m["parent_sid"] for m in run.records["message_media"]} == with_media
+    assert "messages" not in run.records  # the parent is read, not emitted
+
+
+def test_alerts_walk_meta_next_page_url_to_the_end(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"alerts"})
+    emulator.clear_requests()
+    run = run_tap(emulator.config(page_size=4), catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    pages = [r for r in emulator.requests if r.resource == "alerts"]
+    truth = emulator.truth("alerts")
+    assert len(pages) == -(-len(truth) // 4)
+    assert sorted(run.keys("alerts")) == sorted(a["sid"] for a in truth)
+
+
+@pytest.mark.parametrize(("granularity", "resource"), [
+    ("monthly", "usage_records_monthly"), ("yearly", "usage_records_yearly"),
+    ("all_time", "usage_records_all_time")])
+def test_usage_records_at_the_chosen_granularity(emulator, granularity, resource) -> None:
+    catalog = catalog_selecting(emulator.config(), {"usage_records"})
+    emulator.clear_requests()
+    run = run_tap(emulator.config(usage_records_granularity=granularity), catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r.resource for r in emulator.requests} == {"accounts", resource}
+    truth = emulator.truth(resource, IncludeSubaccounts="false")
+    assert sorted((r["account_sid"], r["category"], r["start_date"])
+                  for r in run.records["usage_records"]) == sorted(
+        (t["account_sid"], t["category"], t["start_date"]) for t in truth)
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_subaccount_refusing_one_resource_does_not_stop_the_run(fresh_emulator, status):
+    emu = fresh_emulator
+    denied = emu.subaccount_sids[0]
+    emu.faults.deny(denied, "recordings", status=status)
+    catalog = catalog_selecting(emu.config(), {"recordings", "calls"})
+    run = run_tap(emu.config(), catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    warning = [line for line in run.stderr.splitlines() if "skipped for account" in line]
+    assert len(warning) == 1 and denied in warning[0] and "recordings" in warning[0]
+    expected = {r["sid"] for r in emu.truth("recordings") if r["account_sid"] != denied}
+    assert set(run.keys("recordings")) == expected
+    assert set(run.keys("calls")) == {c["sid"] for c in emu.truth("calls")}
+
+
+def test_the_main_account_refusing_a_resource_stops_with_one_line(fresh_emulator) -> None:
+    emu = fresh_emulator
+    emu.faults.deny(emu.account_sid, "recordings", status=403)
+    catalog = catalog_selecting(emu.config(), {"recordings"})
+    run = run_tap(emu.config(), catalog=catalog)
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("tap-twilio: error: recordings: HTTP 403")
+    assert "check that these credentials may read" in last
+    assert "Traceback" not in run.stderr
