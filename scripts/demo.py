@@ -30,8 +30,9 @@ def install_target() -> None:
     print("Installing target-jsonl into .demo/target-jsonl ...", flush=True)
     uv = shutil.which("uv") or "uv"
     subprocess.run([uv, "venv", "--quiet", str(TARGET_VENV)], check=True)
-    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(TARGET_VENV / "bin" / "python"),
-                    "target-jsonl==0.1.4"], check=True)
+    python = str(TARGET_VENV / "bin" / "python")
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", python, "target-jsonl==0.1.4"],
+                   check=True)
 
 
 def run_pipeline(tap_config: Path, output: Path) -> float:
