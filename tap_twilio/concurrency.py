@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 Query = TypeVar("Query")
 _DONE = object()
+PREFETCH_MIN_PAGE = 100  # records on a walk's first page for the rest to be read ahead
 
 
 def walk_in_parallel(
@@ -26,17 +27,39 @@ def walk_in_parallel(
     """Yield the pages of every query, `max_workers` queries at a time.
 
     A worker's exception stops the others and is raised here, in the caller's thread.
+    With one worker or one query the walks run one after the other, but each is read one
+    page ahead: its first page is fetched here, the rest by a background thread while the
+    caller emits the page before (measured: the request of page n+1 overlaps the emitting
+    of page n). Requests in flight stay at one per walk; pages keep their order.
     """
     if max_workers <= 1 or len(queries) <= 1:
         for query in queries:
-            yield from walk(query)
+            walk_pages = iter(walk(query))
+            first = next(walk_pages, _DONE)
+            if first is _DONE:
+                continue
+            # A short first page means a short list (child lists): no thread for those.
+            long = isinstance(first, list) and len(first) >= PREFETCH_MIN_PAGE
+            rest = _in_threads([lambda it=walk_pages: it], 1) if long else None
+            yield first
+            if rest is not None:
+                yield from rest
+            else:
+                yield from walk_pages
         return
+    yield from _in_threads([lambda query=query: walk(query) for query in queries], max_workers)
+
+
+def _in_threads(
+    sources: list[Callable[[], Iterable[list[dict]]]], max_workers: int
+) -> Iterator[list[dict]]:
+    """The pages of every source, each source walked by a worker thread, as they arrive."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=max_workers * 2)  # bounds memory
     stop = threading.Event()
 
-    def run(query: Query) -> None:
+    def run(source: Callable[[], Iterable[list[dict]]]) -> None:
         try:
-            for page in walk(query):
+            for page in source():
                 if stop.is_set():
                     return
                 pages.put(page)
@@ -46,9 +69,9 @@ def walk_in_parallel(
             pages.put(_DONE)
 
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twilio") as pool:
-        for query in queries:
-            pool.submit(run, query)
-        remaining = len(queries)
+        for source in sources:
+            pool.submit(run, source)
+        remaining = len(sources)
         try:
             while remaining:
                 item = pages.get()

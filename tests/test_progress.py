@@ -1,0 +1,46 @@
+"""What a person watching stderr sees: readable per-stream progress and a summary per stream,
+without the SDK's per-request JSON metrics or per-partition repetitions."""
+
+from __future__ import annotations
+
+import re
+
+from tap_twilio.streams import STREAM_NAMES
+from tests.tap_runner import run_tap
+
+SUMMARY = re.compile(
+    r"(?P<stream>\w+): done, (?P<records>[\d,]+) records, (?P<pages>[\d,]+) pages?"
+    r"(?:, \d+ accounts?)?, (?:[\d,]+|-) records/s, [\d.]+s$"
+)
+PROGRESS = re.compile(r"(\w+): [\d,]+ records, [\d,]+ pages?(?:, \d+ accounts?)?, "
+                      r"(?:[\d,]+|-) records/s, [\d.]+s$")
+
+
+def test_progress_and_summary_lines(emulator) -> None:
+    run = run_tap({**emulator.config(), "page_size": 50},
+                  env={"TAP_TWILIO_PROGRESS_SECONDS": "0"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stderr.splitlines()
+    summaries = {}
+    for line in lines:
+        match = SUMMARY.search(line)
+        if match:
+            summaries[match["stream"]] = match
+    assert set(summaries) == set(STREAM_NAMES)
+    for stream, match in summaries.items():
+        assert int(match["records"].replace(",", "")) == len(run.records[stream]), stream
+        assert int(match["pages"].replace(",", "")) >= 1
+    assert any("sync finished:" in line for line in lines)
+    progressed = {m.group(1) for m in map(PROGRESS.search, lines) if m}
+    assert {"messages", "calls", "usage_records"} <= progressed
+    # Quiet: no JSON metrics, and the per-partition SDK lines at most once per stream.
+    assert not any("METRIC:" in line for line in lines)
+    assert not any("Context for child streams" in line for line in lines)
+    assert sum("Beginning sync of 'message_media'" in line for line in lines) == 1
+    assert len(lines) < 40 * len(STREAM_NAMES)
+
+
+def test_sdk_metrics_can_be_turned_back_on(emulator) -> None:
+    run = run_tap(emulator.config(), env={"TAP_TWILIO_SDK_METRICS": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "METRIC:" in run.stderr

@@ -1,0 +1,411 @@
+"""End to end through Meltano and real targets, against the emulator.
+
+* `meltano.yml` declares every setting the tap has (`tap-twilio --about`), with the right kind.
+* `meltano run tap-twilio target-jsonl`, settings given only as `TAP_TWILIO_*` env vars.
+* `meltano run tap-twilio target-postgres` into a real PostgreSQL server started here
+  (Debian's package; `scripts/ensure_postgres.sh` installs it): every stream's row count and
+  column types, then an incremental second run that upserts new and changed messages.
+
+Meltano runs as `uv tool run meltano==4.4.1` (cached by uv); the plugins are installed into
+this repo's gitignored `.meltano/tests/`, and each test keeps its state in a system DB of its
+own.
+Skip these tests locally with TAP_TWILIO_SKIP_E2E=1; `scripts/test.sh` and CI run them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import fcntl
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tap_twilio.streams import STREAM_NAMES
+from tests.conftest import SIZES
+from tests.emulator import Emulator
+from tests.tap_runner import REPO, run_tap
+
+e2e = pytest.mark.skipif(
+    os.environ.get("TAP_TWILIO_SKIP_E2E") == "1",
+    reason="end-to-end Meltano/PostgreSQL tests skipped (TAP_TWILIO_SKIP_E2E=1)",
+)
+
+MELTANO_VERSION = "4.4.1"
+MELTANO_SYS_DIR = REPO / ".meltano" / "tests"  # plugin venvs and run files of these tests
+# Emulator resource and filters giving each stream's ground truth.
+TRUTH = {"usage_records": ("usage_records_daily", {"IncludeSubaccounts": "false"})}
+# Young accounts keep the daily usage records (one per category and day) to a few thousand.
+AGES = [45, 30, 10]
+
+
+def truth(emu: Emulator, stream: str) -> list[dict]:
+    resource, filters = TRUTH.get(stream, (stream, {}))
+    return emu.truth(resource, **filters)
+
+
+def record_key(stream: str, record: dict) -> tuple:
+    if stream == "usage_records":
+        return (record["account_sid"], record["category"], str(record["start_date"])[:10],
+                str(record["end_date"])[:10])
+    if stream == "conference_participants":
+        return (record["conference_sid"], record["call_sid"])
+    if stream == "account_balance":
+        return (record["account_sid"],)
+    return (record["sid"],)
+
+
+# --- meltano ------------------------------------------------------------------------------
+
+
+def meltano_command() -> list[str]:
+    uv = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
+    return [uv, "tool", "run", "--quiet", f"meltano=={MELTANO_VERSION}"]
+
+
+def meltano_env(workdir: Path, emu: Emulator | None = None, **extra: str) -> dict[str, str]:
+    """Environment of a meltano command: own system DB (state), no tracking, tap settings."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("TAP_TWILIO_", "TARGET_", "MELTANO_"))
+           and key not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
+    env.update({
+        "MELTANO_PROJECT_ROOT": str(REPO),
+        "MELTANO_SYS_DIR_ROOT": str(MELTANO_SYS_DIR),
+        "MELTANO_DATABASE_URI": f"sqlite:///{workdir}/meltano.db",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DISABLE_TRACKING": "true",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+        "MELTANO_CLI_LOG_FORMAT": "uncolored",
+        "NO_COLOR": "1",
+    })
+    if emu is not None:
+        env.update({
+            "TAP_TWILIO_ACCOUNT_SID": emu.account_sid,
+            "TAP_TWILIO_AUTH_TOKEN": emu.auth_token,
+            "TAP_TWILIO_API_URL": emu.url,
+            "TAP_TWILIO_MONITOR_API_URL": emu.url,
+        })
+    env.update(extra)
+    return env
+
+
+def meltano(args: list[str], env: dict[str, str], log: Path,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    started = time.monotonic()
+    with log.open("w") as out:
+        completed = subprocess.run([*meltano_command(), *args], cwd=REPO, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+                                   check=False)
+    text = log.read_text()
+    assert completed.returncode == 0, f"meltano {' '.join(args)} failed:\n{text[-4000:]}"
+    print(f"meltano {' '.join(args)}: {time.monotonic() - started:.1f}s")
+    return completed
+
+
+@pytest.fixture(scope="module")
+def meltano_installed(tmp_path_factory) -> Iterator[Path]:
+    """`meltano install`: the tap (editable, this checkout) and both loaders.
+
+    They go to .meltano/tests/ (gitignored, kept between runs, apart from a developer's own
+    .meltano/), under a lock: Meltano writes each run's config and catalog to fixed paths
+    there, so two test sessions in one checkout must not run pipelines at the same time.
+    """
+    workdir = tmp_path_factory.mktemp("meltano-install")
+    MELTANO_SYS_DIR.mkdir(parents=True, exist_ok=True)
+    with (MELTANO_SYS_DIR / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            meltano(["install"], meltano_env(workdir), workdir / "install.log", timeout=900)
+            yield workdir
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# --- postgres -----------------------------------------------------------------------------
+
+
+def postgres_bindir() -> Path:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                        key=lambda p: [int(x) for x in p.parent.name.split(".") if x.isdigit()],
+                        reverse=True)
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
+            return bindir
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    pytest.fail("PostgreSQL is not installed: run scripts/ensure_postgres.sh "
+                "(or set TAP_TWILIO_SKIP_E2E=1)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Postgres:
+    bindir: Path
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    def target_env(self, schema: str) -> dict[str, str]:
+        return {
+            "TARGET_POSTGRES_HOST": self.host,
+            "TARGET_POSTGRES_PORT": str(self.port),
+            "TARGET_POSTGRES_USER": self.user,
+            "TARGET_POSTGRES_PASSWORD": self.password,
+            "TARGET_POSTGRES_DATABASE": self.database,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+        }
+
+    def query(self, sql: str) -> list[list[str]]:
+        """Rows of a query via psql, each a list of column texts."""
+        completed = subprocess.run(
+            [str(self.bindir / "psql"), "-X", "-q", "-A", "-t", "-F", "\t", "-v",
+             "ON_ERROR_STOP=1", "-h", self.host, "-p", str(self.port), "-U", self.user,
+             "-d", self.database, "-c", sql],
+            capture_output=True, text=True, env={**os.environ, "PGPASSWORD": self.password},
+            timeout=60, check=False,
+        )
+        assert completed.returncode == 0, f"{sql}: {completed.stderr}"
+        return [line.split("\t") for line in completed.stdout.splitlines() if line]
+
+    def scalar(self, sql: str) -> str:
+        return self.query(sql)[0][0]
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster on a free port of 127.0.0.1, stopped afterwards.
+
+    Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user
+    that Debian's package creates.
+    """
+    bindir = postgres_bindir()
+    root = tempfile.mkdtemp(prefix="tap-twilio-pg-")
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        owner = "postgres"
+        if subprocess.run(["id", "-u", owner], capture_output=True, check=False).returncode:
+            subprocess.run(["useradd", "--system", "--no-create-home", owner], check=True)
+        shutil.chown(root, owner, owner)
+        as_owner = ["runuser", "-u", owner, "--"]
+    data, log = Path(root, "data"), Path(root, "server.log")
+    password = "tap-twilio-test"
+    pwfile = Path(root, "pw")
+    pwfile.write_text(password + "\n")
+    if as_owner:
+        shutil.chown(pwfile, "postgres", "postgres")
+    port = free_port()
+    subprocess.run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-U", "tap",
+                    f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust",
+                    "-E", "UTF8", "--locale=C", "--no-sync"],
+                   check=True, capture_output=True, text=True)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -F -c fsync=off"
+    started = subprocess.run(
+        [*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
+         "-o", options, "start"], capture_output=True, text=True, check=False)
+    server = Postgres(bindir, "127.0.0.1", port, "tap", password, "postgres")
+    try:
+        assert started.returncode == 0, started.stderr + (log.read_text() if log.exists() else "")
+        server.query("CREATE DATABASE twilio")
+        server.database = "twilio"
+        yield server
+    finally:
+        subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- tests --------------------------------------------------------------------------------
+
+
+def test_meltano_yml_declares_every_setting_with_its_kind() -> None:
+    about = run_tap({}, args=("--about", "--format=json"))
+    assert about.returncode == 0, about.stderr
+    properties = json.loads(about.stdout)["settings"]["properties"]
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    (extractor,) = project["plugins"]["extractors"]
+    assert extractor["name"] == "tap-twilio"
+    assert extractor["namespace"] == "tap_twilio"
+    assert extractor["executable"] == "tap-twilio"
+    assert extractor["pip_url"] == "-e ."
+    assert {"catalog", "discover", "state", "about", "stream-maps"} <= set(
+        extractor["capabilities"])
+    declared = {setting["name"]: setting for setting in extractor["settings"]}
+    assert set(declared) == set(properties)
+    for name, schema in properties.items():
+        setting = declared[name]
+        types = set(schema.get("type", [])) - {"null"}
+        if "enum" in schema:
+            kind = "options"
+            assert [o["value"] for o in setting["options"]] == schema["enum"], name
+        elif schema.get("format") == "date-time":
+            kind = "date_iso8601"
+        else:
+            (json_type,) = types
+            kind = {"string": "string", "boolean": "boolean", "integer": "integer",
+                    "number": "decimal", "array": "array", "object": "object"}[json_type]
+        assert setting.get("kind") == kind, f"{name}: kind {setting.get('kind')}, want {kind}"
+        assert setting.get("description"), f"{name}: no description"
+        assert bool(setting.get("sensitive")) == bool(schema.get("secret")), name
+        if "default" in schema:
+            assert setting.get("value") == schema["default"], f"{name}: default"
+    names = {loader["name"]: loader for loader in project["plugins"]["loaders"]}
+    assert {"target-jsonl", "target-postgres"} <= set(names)
+    assert all(loader.get("pip_url") for loader in names.values())
+
+
+@e2e
+def test_meltano_run_target_jsonl(meltano_installed, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with Emulator(seed=41, subaccounts=2, sizes=SIZES, account_ages_days=AGES) as emu:
+        env = meltano_env(tmp_path, emu, TARGET_JSONL_DESTINATION_PATH=str(out),
+                          TAP_TWILIO_PAGE_SIZE="50")
+        meltano(["run", "tap-twilio", "target-jsonl"], env, tmp_path / "run.log")
+        log = (tmp_path / "run.log").read_text()
+        for stream in STREAM_NAMES:
+            path = out / f"{stream}.jsonl"
+            assert path.exists(), f"{stream}: no file written"
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+            keys = [record_key(stream, row) for row in rows]
+            expected = {record_key(stream, row) for row in truth(emu, stream)}
+            assert expected, stream
+            assert len(keys) == len(set(keys)), f"{stream}: duplicate rows"
+            assert set(keys) == expected, stream
+        # The settings came from the env vars: the page size is visible in the requests.
+        assert {r.query.get("PageSize") for r in emu.requests if r.resource == "messages"} \
+            == {"50"}
+    # A person can follow the run: a readable summary line per stream.
+    for stream in STREAM_NAMES:
+        assert f"{stream}: done" in log, f"no summary line for {stream}"
+
+
+def test_tap_reads_settings_from_env_vars(tmp_path) -> None:
+    """`tap-twilio --config ENV` (what Meltano-less runs use) takes TAP_TWILIO_* env vars."""
+    with Emulator(seed=43, subaccounts=1, sizes={"keys": 3}, account_ages_days=[5, 5]) as emu:
+        env = {"TAP_TWILIO_ACCOUNT_SID": emu.account_sid,
+               "TAP_TWILIO_AUTH_TOKEN": emu.auth_token,
+               "TAP_TWILIO_API_URL": emu.url, "TAP_TWILIO_MONITOR_API_URL": emu.url,
+               "TAP_TWILIO_PAGE_SIZE": "2"}
+        catalog_run = run_tap({}, args=("--config", "ENV", "--discover"), env=env)
+        assert catalog_run.returncode == 0, catalog_run.stderr[-2000:]
+        catalog = json.loads(catalog_run.stdout)
+        for entry in catalog["streams"]:
+            for metadata in entry["metadata"]:
+                if metadata["breadcrumb"] == []:
+                    metadata["metadata"]["selected"] = entry["tap_stream_id"] in (
+                        "accounts", "keys")
+        run = run_tap({}, catalog=catalog, args=("--config", "ENV"), env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert sorted(run.keys("keys")) == sorted(r["sid"] for r in emu.truth("keys"))
+        assert {r.query.get("PageSize") for r in emu.requests if r.resource == "keys"} == {"2"}
+
+
+def rfc2822(value: str) -> dt.datetime:
+    return email.utils.parsedate_to_datetime(value)
+
+
+def column_types(pg: Postgres, schema: str, table: str) -> dict[str, str]:
+    rows = pg.query(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema = '{schema}' AND table_name = '{table}'")
+    return dict((name, kind) for name, kind in rows)
+
+
+@e2e
+def test_meltano_run_target_postgres_full_then_incremental(meltano_installed, postgres,
+                                                           tmp_path) -> None:
+    schema = "twilio"
+    with Emulator(seed=47, subaccounts=2, sizes=SIZES, account_ages_days=AGES) as emu:
+        env = meltano_env(tmp_path, emu, **postgres.target_env(schema))
+        meltano(["run", "tap-twilio", "target-postgres"], env, tmp_path / "run1.log")
+        tap_schemas = {
+            entry["tap_stream_id"]: entry["schema"]
+            for entry in json.loads(run_tap(emu.config(), args=("--discover",)).stdout)[
+                "streams"]
+        }
+
+        # Every stream is a table with exactly the emulator's records.
+        tables = {row[0] for row in postgres.query(
+            f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'")}
+        assert set(STREAM_NAMES) <= tables
+        for stream in STREAM_NAMES:
+            count = int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"'))
+            assert count == len(truth(emu, stream)) > 0, stream
+
+        # Typed columns: timestamps for date-times, numeric for prices, integers for counts.
+        typed = 0
+        for stream, stream_schema in tap_schemas.items():
+            columns = column_types(postgres, schema, stream)
+            for name, prop in stream_schema["properties"].items():
+                types = set(prop.get("type", [])) - {"null"}
+                assert name in columns, f"{stream}.{name}: no column"
+                kind = columns[name]
+                typed += 1
+                if prop.get("format") == "date-time":
+                    assert kind.startswith("timestamp"), (stream, name, kind)
+                elif types == {"integer"}:
+                    assert kind in ("bigint", "integer", "smallint"), (stream, name, kind)
+                elif types == {"number"}:
+                    assert kind in ("numeric", "double precision", "decimal"), (
+                        stream, name, kind)
+                elif types == {"boolean"}:
+                    assert kind == "boolean", (stream, name, kind)
+                elif types == {"object"} or types == {"array"}:
+                    assert kind == "jsonb", (stream, name, kind)
+                else:
+                    typed -= 1
+        assert typed > 60  # the typed columns were found and checked
+        messages = column_types(postgres, schema, "messages")
+        assert messages["date_sent"].startswith("timestamp")
+        assert messages["price"] == "numeric"
+        assert messages["num_media"] in ("bigint", "integer")
+        assert column_types(postgres, schema, "calls")["duration"] in ("bigint", "integer")
+        assert column_types(postgres, schema, "account_balance")["balance"] == "numeric"
+
+        # New messages and a late change to a recent one; the second run is incremental.
+        main, sub = emu.account_sid, emu.subaccount_sids[0]
+        added = [*emu.data.add("messages", sub, 4), *emu.data.add("messages", main, 2)]
+        recent = [m for m in emu.truth("messages", main) if m.get("date_sent")
+                  and rfc2822(m["date_sent"]) > emu.now - dt.timedelta(days=1)]
+        assert recent, "no message sent in the last day to update"
+        changed = recent[-1]["sid"]
+        emu.data.update("messages", main, changed, body="changed after the first load",
+                        price="-0.04200", status="delivered")
+        emu.clear_requests()
+        meltano(["run", "tap-twilio", "target-postgres"], env, tmp_path / "run2.log")
+
+        dated = [r for r in emu.requests if r.resource == "messages"
+                 and any(k.startswith("DateSent>") for k in r.query)]
+        assert dated, "the second run did not use the bookmark (no DateSent> filter)"
+        expected = truth(emu, "messages")
+        assert int(postgres.scalar(f"SELECT count(*) FROM {schema}.messages")) == len(expected)
+        assert int(postgres.scalar(
+            f"SELECT count(DISTINCT sid) FROM {schema}.messages")) == len(expected)
+        assert int(postgres.scalar(
+            f"SELECT count(*) FROM {schema}.messages WHERE sid IN "
+            f"({', '.join(repr(m['sid']) for m in added)})")) == len(added)
+        body, price, status = postgres.query(
+            f"SELECT body, price, status FROM {schema}.messages WHERE sid = '{changed}'")[0]
+        assert (body, float(price), status) == ("changed after the first load", -0.042,
+                                                "delivered")
+        for stream in STREAM_NAMES:  # nothing else was duplicated by the second run
+            count = int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"'))
+            assert count == len(truth(emu, stream)), stream
