@@ -218,7 +218,7 @@ class TwilioStream(RESTStream[str]):
                 start = oldest
             if end and end < start:
                 return []
-        workers = int(self.config.get("max_concurrency", 4))
+        workers = int(self.config.get("max_concurrency", 8))
         lower = start or (None if self.null_dates else self.account_created(context))
         if not self.date_filter or lower is None or workers <= 1 or lower >= (end or today):
             queries = [ListQuery(url, {**base, **self.date_params(start, end)})]
@@ -243,7 +243,7 @@ class TwilioStream(RESTStream[str]):
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
         queries = self.list_queries(context)
-        workers = int(self.config.get("max_concurrency", 4))
+        workers = int(self.config.get("max_concurrency", 8))
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:

@@ -170,7 +170,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "max_concurrency",
         th.IntegerType,
-        default=4,
+        default=8,
         description="Requests in flight at once per stream (date slices read in parallel).",
     ),
     th.Property(

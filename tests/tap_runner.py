@@ -14,7 +14,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tap_twilio.streams import STREAM_TYPES
+
 REPO = Path(__file__).resolve().parent.parent
+PRIMARY_KEYS = {cls.name: tuple(cls.primary_keys) for cls in STREAM_TYPES}
+# Usage records are read per day (the default granularity), each account's own usage only.
+TRUTH_NAME = {"usage_records": "usage_records_daily"}
+TRUTH_FILTERS = {"usage_records": {"IncludeSubaccounts": "false"}}
+
+
+def record_key(stream: str, record: dict) -> tuple:
+    """A record's primary key, as the tap declares it for the stream."""
+    return tuple(record[key] for key in PRIMARY_KEYS[stream])
+
+
+def truth(emulator: Any, stream: str, **filters: str) -> list[dict]:
+    """What Twilio (the emulator) lists in total for a stream with the tap's defaults."""
+    return emulator.truth(TRUTH_NAME.get(stream, stream),
+                          **{**TRUTH_FILTERS.get(stream, {}), **filters})
 
 
 @dataclass

@@ -5,28 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tap_twilio.streams import STREAM_NAMES
-from tests.tap_runner import run_tap
+from tests.tap_runner import record_key, run_tap, truth
 
 # Streams the emulator serves per account, and how a record is identified.
 PER_ACCOUNT = ["calls", "messages", "conferences", "notifications", "recordings",
                "transcriptions", "incoming_phone_numbers", "outgoing_caller_ids", "addresses",
                "applications", "keys", "queues", "usage_triggers"]
-
-
-def record_key(stream: str, record: dict) -> tuple:
-    if stream == "usage_records":
-        return (record["account_sid"], record["category"], record["start_date"],
-                record["end_date"])
-    if stream == "conference_participants":
-        return (record["conference_sid"], record["call_sid"])
-    if stream == "account_balance":
-        return (record["account_sid"],)
-    return (record["sid"],)
-
-
-# Usage records are read per day (the default granularity), each account's own usage only.
-TRUTH_NAME = {"usage_records": "usage_records_daily"}
-TRUTH_FILTERS = {"usage_records": {"IncludeSubaccounts": "false"}}
 
 
 @pytest.fixture(scope="module")
@@ -43,21 +27,21 @@ def full_runs(emulator) -> dict:
 def test_every_listed_record_is_emitted_once(emulator, full_runs, page_size, stream) -> None:
     run = full_runs[page_size]
     assert run.returncode == 0, run.stderr[-2000:]
-    truth = emulator.truth(stream)
+    listed = truth(emulator, stream)
     emitted = [record_key(stream, r) for r in run.records[stream]]
     assert len(emitted) == len(set(emitted)), f"{stream}: a record was emitted twice"
-    assert set(emitted) == {record_key(stream, r) for r in truth}
-    assert len(truth) > 0
+    assert set(emitted) == {record_key(stream, r) for r in listed}
+    assert len(listed) > 0
 
 
 def test_children_and_single_objects_are_complete(emulator, full_runs) -> None:
     run = full_runs[50]
     for stream in ("conference_participants", "message_media", "usage_records",
                    "account_balance"):
-        truth = emulator.truth(TRUTH_NAME.get(stream, stream), **TRUTH_FILTERS.get(stream, {}))
-        assert truth, stream
+        listed = truth(emulator, stream)
+        assert listed, stream
         emitted = [record_key(stream, r) for r in run.records[stream]]
-        assert sorted(emitted) == sorted(record_key(stream, r) for r in truth), stream
+        assert sorted(emitted) == sorted(record_key(stream, r) for r in listed), stream
 
 
 def test_each_account_scoped_record_carries_its_account(emulator, full_runs) -> None:

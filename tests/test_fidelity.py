@@ -10,8 +10,7 @@ from decimal import Decimal
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.tap_runner import run_tap
-from tests.test_extraction import TRUTH_FILTERS, TRUTH_NAME, record_key
+from tests.tap_runner import record_key, run_tap, truth
 
 STREAMS = ["accounts", "calls", "messages", "conferences", "conference_participants",
            "notifications", "message_media", "usage_records", "recordings", "transcriptions",
@@ -62,10 +61,10 @@ def test_records_validate_against_their_schema_message(run, stream) -> None:
 @pytest.mark.parametrize("stream", STREAMS)
 def test_records_equal_twilio_after_conversion(emulator, run, stream) -> None:
     properties = run.schemas[stream]["schema"]["properties"]
-    truth = emulator.truth(TRUTH_NAME.get(stream, stream), **TRUTH_FILTERS.get(stream, {}))
+    listed = truth(emulator, stream)
     emitted = {record_key(stream, r): r for r in run.records[stream]}
-    assert len(emitted) == len(truth)
-    for raw in truth:
+    assert len(emitted) == len(listed)
+    for raw in listed:
         record = emitted[record_key(stream, raw)]
         for name, prop in properties.items():
             if name not in raw:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.emulator import FAULT_KINDS, Emulator
-from tests.tap_runner import REPO, TapRun, catalog_selecting, parse_messages, run_tap
+from tests.tap_runner import REPO, TapRun, catalog_selecting, parse_messages, record_key, run_tap
 
 SMALL = {
     "calls": 40,
@@ -53,17 +53,6 @@ def small() -> Emulator:
     accounts (few usage days), every list several pages long at `page_size` 7."""
     with Emulator(seed=31, subaccounts=1, sizes=SMALL, account_ages_days=[60, 20]) as emu:
         yield emu
-
-
-def record_key(stream: str, record: dict) -> tuple:
-    if stream == "usage_records":
-        return (record["account_sid"], record["category"], record["start_date"],
-                record["end_date"])
-    if stream == "conference_participants":
-        return (record["conference_sid"], record["call_sid"])
-    if stream == "account_balance":
-        return (record["account_sid"],)
-    return (record["sid"],)
 
 
 def keys(run: TapRun, stream: str) -> list[tuple]:

@@ -34,7 +34,7 @@ import yaml
 from tap_twilio.streams import STREAM_NAMES
 from tests.conftest import SIZES
 from tests.emulator import Emulator
-from tests.tap_runner import REPO, run_tap
+from tests.tap_runner import REPO, run_tap, truth
 
 e2e = pytest.mark.skipif(
     os.environ.get("TAP_TWILIO_SKIP_E2E") == "1",
@@ -43,15 +43,8 @@ e2e = pytest.mark.skipif(
 
 MELTANO_VERSION = "4.4.1"
 MELTANO_SYS_DIR = REPO / ".meltano" / "tests"  # plugin venvs and run files of these tests
-# Emulator resource and filters giving each stream's ground truth.
-TRUTH = {"usage_records": ("usage_records_daily", {"IncludeSubaccounts": "false"})}
 # Young accounts keep the daily usage records (one per category and day) to a few thousand.
 AGES = [45, 30, 10]
-
-
-def truth(emu: Emulator, stream: str) -> list[dict]:
-    resource, filters = TRUTH.get(stream, (stream, {}))
-    return emu.truth(resource, **filters)
 
 
 def record_key(stream: str, record: dict) -> tuple:

@@ -1,0 +1,72 @@
+"""The `tap-twilio` command: the SDK's command line, with any failure said in one line.
+
+Set TAP_TWILIO_DEBUG=1 to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+
+import click
+import requests
+import simplejson
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+
+from tap_twilio.inputs import check_input_files, missing_input_file, redact
+from tap_twilio.settings import SettingError
+from tap_twilio.tap import Interrupted, TapTwilio
+
+
+def one_line(exc: BaseException) -> str:
+    """What went wrong, in one line a user can act on (never a traceback)."""
+    if isinstance(exc, ConfigValidationError):
+        return "invalid config: " + "; ".join(exc.errors or [str(exc)])
+    if isinstance(exc, RetriableAPIError):
+        text = f"gave up retrying: {exc}; Twilio kept failing, run again later"
+    elif isinstance(exc, requests.Timeout):
+        text = (f"gave up retrying: Twilio did not answer in time ({type(exc).__name__}); "
+                "raise request_timeout or run again later")
+    elif isinstance(exc, requests.RequestException):
+        text = (f"could not reach Twilio ({type(exc).__name__}); check api_url and the "
+                "network, then run again")
+    elif isinstance(exc, (json.JSONDecodeError, simplejson.JSONDecodeError)):
+        text = f"a config, state or catalog file is not valid JSON ({exc})"
+    elif isinstance(exc, (SettingError, FatalAPIError, OSError)):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """Console entry point: the SDK's command, with any failure reduced to one line.
+
+    Set TAP_TWILIO_DEBUG=1 to see the traceback instead.
+    """
+    config: dict = {}
+    try:
+        config = check_input_files(sys.argv[1:] if argv is None else argv)
+        code = TapTwilio.cli.main(args=argv, standalone_mode=False)
+    except Interrupted as exc:
+        logging.shutdown()
+        name = signal.Signals(exc.signum).name
+        print(f"tap-twilio: error: interrupted by {name}; run again with the last STATE "
+              "message to resume", file=sys.stderr)
+        sys.exit(128 + exc.signum)
+    except click.exceptions.ClickException as exc:
+        message = redact(" ".join(exc.format_message().split()), config)
+        print(f"tap-twilio: error: {message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if os.environ.get("TAP_TWILIO_DEBUG"):
+            raise
+        logging.shutdown()
+        message = missing_input_file(sys.argv[1:] if argv is None else argv) or one_line(exc)
+        print(f"tap-twilio: error: {redact(message, config)}", file=sys.stderr)
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
