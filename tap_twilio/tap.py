@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.progress import log_run_summary, quiet_sdk_logging
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, validate_settings
 from tap_twilio.streams import STREAM_TYPES
+
+
+class RecordBufferingWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, flushing stdout at SCHEMA and STATE messages only.
+
+    Flushing after every RECORD cost about 7% of the tap's CPU (benchmark profile). A
+    target still receives every record before the STATE that covers it, and records a
+    killed run never flushed are re-read from that STATE.
+    """
+
+    def write_message(self, message: Message) -> None:
+        sys.stdout.buffer.write(self.format_message(message))
+        if not isinstance(message, RecordMessage):
+            sys.stdout.flush()
 
 
 class TapTwilio(Tap):
@@ -20,7 +36,7 @@ class TapTwilio(Tap):
     name = "tap-twilio"
     package_name = "tap-twilio"
     config_jsonschema = CONFIG_SCHEMA
-    message_writer_class = MsgSpecWriter
+    message_writer_class = RecordBufferingWriter
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
