@@ -11,7 +11,11 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
-from tap_twilio.progress import log_run_summary, quiet_sdk_logging
+from tap_twilio.progress import (
+    expect_connection_test_stops,
+    log_run_summary,
+    quiet_sdk_logging,
+)
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, validate_settings
 from tap_twilio.streams import STREAM_TYPES
 
@@ -56,6 +60,14 @@ class TapTwilio(Tap):
 
     def discover_streams(self) -> list:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+
+    def run_connection_test(self) -> bool:
+        """`--test`: one record of each stream, without an error line for each planned stop."""
+        expect_connection_test_stops(True)
+        try:
+            return super().run_connection_test()
+        finally:
+            expect_connection_test_stops(False)
 
     def sync_all(self) -> None:
         """The SDK's sync, then one readable summary line per stream (see progress.py)."""

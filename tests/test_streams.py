@@ -21,6 +21,9 @@ def test_message_media_is_requested_only_for_messages_with_media(emulator) -> No
     assert len(media_lists) == len(with_media)  # one page each, nothing more
     assert {m["parent_sid"] for m in run.records["message_media"]} == with_media
     assert "messages" not in run.records  # the parent is read, not emitted
+    # State stays small: at most one entry per account, never one per message.
+    media_state = run.last_state["bookmarks"].get("message_media", {})
+    assert len(media_state.get("partitions", [])) <= 1 + len(emulator.subaccount_sids)
 
 
 def test_alerts_walk_meta_next_page_url_to_the_end(emulator) -> None:
@@ -74,3 +77,12 @@ def test_the_main_account_refusing_a_resource_stops_with_one_line(fresh_emulator
     assert last.startswith("tap-twilio: error: recordings: HTTP 403")
     assert "check that these credentials may read" in last
     assert "Traceback" not in run.stderr
+
+
+def test_connection_test_reads_a_record_per_stream_quietly(emulator) -> None:
+    run = run_tap(emulator.config(), args=("--test",))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {"accounts", "calls", "messages", "conferences", "notifications",
+            "usage_records"} <= set(run.records)
+    assert all(len(records) == 1 for records in run.records.values())
+    assert " ERROR " not in run.stderr and "Traceback" not in run.stderr
