@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine (only Python 3.10+ required):
-# uv if missing, then the locked environment in .venv. Safe to run again.
+# uv if missing, then the locked environment in .venv. Safe to run again. Sourced by
+# demo.sh and test.sh, so the PATH it sets (uv's folder) holds for them and their tests.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
+  uv_dir=$(python3 -c "import os, uv; print(os.path.dirname(uv.find_uv_bin()))")
+  export PATH="$uv_dir:$PATH"
 fi
 uv sync --frozen --quiet

@@ -4,5 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-export PATH="$HOME/.local/bin:$PATH"
 uv run --frozen python scripts/demo.py "$@"

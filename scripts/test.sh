@@ -3,7 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-export PATH="$HOME/.local/bin:$PATH"
 uv run --frozen ruff check tap_twilio tests scripts
 # The end-to-end tests (tests/test_targets.py) load into a real PostgreSQL: install it if
 # missing. TAP_TWILIO_SKIP_E2E=1 skips both this and those tests.
