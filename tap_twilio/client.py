@@ -13,7 +13,7 @@ import email.utils
 import logging
 import random
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
@@ -122,7 +122,9 @@ class TwilioStream(RESTStream[str]):
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
     child_keys: ClassVar[dict[str, str]] = {}  # child context key -> this record's field
-    children_only_if: ClassVar[str | None] = None  # skip children where this field is 0
+    # Whether a record can have children at all; the children's list is not asked for where
+    # it cannot (a message without media, a conference that has ended).
+    has_children: ClassVar[Callable[[dict], bool] | None] = None
 
     @property
     def url_base(self) -> str:
@@ -402,7 +404,7 @@ class TwilioStream(RESTStream[str]):
             yield child
 
     def get_child_context(self, record: dict, context: Context | None) -> Context | None:
-        if self.children_only_if and not record.get(self.children_only_if):
+        if self.has_children and not self.has_children(record):
             return None
         child = dict(context or {})
         child.update({key: record[field] for key, field in self.child_keys.items()})

@@ -8,6 +8,7 @@ classes below the table.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -82,7 +83,7 @@ class Resource:
     options: dict[str, str] = field(default_factory=dict)
     parent: str = "accounts"
     child_keys: dict[str, str] = field(default_factory=dict)
-    children_only_if: str | None = None
+    has_children: Callable[[dict], bool] | None = None  # False: don't ask for its children
     upper_exclusive: bool = False
     null_dates: bool = False  # the filtered date may be null (queued, canceled)
     retention_days: int | None = None  # how far back Twilio's date filter may reach
@@ -90,19 +91,30 @@ class Resource:
 
 TO_FROM = {"to": "To", "from": "From"}
 
+
+def message_has_media(message: dict) -> bool:
+    return bool(message.get("num_media"))
+
+
+def conference_is_live(conference: dict) -> bool:
+    """Twilio lists a conference's participants only while it is not over."""
+    return conference.get("status") != "completed"
+
+
 RESOURCES = (
     Resource("calls", "Calls.json", "calls", replication_key="start_time",
              date_filter="StartTime", upper_exclusive=True, null_dates=True,
              options={**TO_FROM, "status": "Status"}),
     Resource("conferences", "Conferences.json", "conferences", replication_key="date_updated",
-             date_filter="DateUpdated", child_keys={"conference_sid": "sid"}),
+             date_filter="DateUpdated", child_keys={"conference_sid": "sid"},
+             has_children=conference_is_live),
     Resource("conference_participants", "Conferences/{conference_sid}/Participants.json",
              "participants", primary_keys=("conference_sid", "call_sid"), parent="conferences"),
     Resource("notifications", "Notifications.json", "notifications",
              replication_key="message_date", date_filter="MessageDate", options={"log": "Log"}),
     Resource("messages", "Messages.json", "messages", replication_key="date_sent",
              date_filter="DateSent", null_dates=True, retention_days=400, options=TO_FROM,
-             child_keys={"parent_sid": "sid"}, children_only_if="num_media"),
+             child_keys={"parent_sid": "sid"}, has_children=message_has_media),
     Resource("message_media", "Messages/{parent_sid}/Media.json", "media_list",
              parent="messages"),
     Resource("recordings", "Recordings.json", "recordings", replication_key="date_created",
@@ -204,7 +216,7 @@ def build_stream_classes() -> list[type[TwilioStream]]:
             "retention_days": resource.retention_days,
             "options": resource.options,
             "child_keys": resource.child_keys,
-            "children_only_if": resource.children_only_if,
+            "has_children": staticmethod(resource.has_children) if resource.has_children else None,
             "parent_stream_type": parent,
             "__doc__": f"Twilio `{resource.path}` ({resource.list_key}).",
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.tap_runner import catalog_selecting, run_tap, truth
 
 
 def test_message_media_is_requested_only_for_messages_with_media(emulator) -> None:
@@ -24,6 +24,22 @@ def test_message_media_is_requested_only_for_messages_with_media(emulator) -> No
     # State stays small: at most one entry per account, never one per message.
     media_state = run.last_state["bookmarks"].get("message_media", {})
     assert len(media_state.get("partitions", [])) <= 1 + len(emulator.subaccount_sids)
+
+
+def test_participants_are_requested_only_for_conferences_not_over(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"conference_participants"})
+    emulator.clear_requests()
+    run = run_tap(emulator.config(), catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    conferences = emulator.truth("conferences")
+    not_over = {c["sid"] for c in conferences if c["status"] != "completed"}
+    assert 0 < len(not_over) < len(conferences)
+    asked_for = {r.path.split("/Conferences/")[1].split("/")[0]
+                 for r in emulator.requests if r.resource == "conference_participants"}
+    assert asked_for == not_over
+    assert {p["conference_sid"] for p in run.records["conference_participants"]} <= not_over
+    assert len(run.records["conference_participants"]) == len(
+        truth(emulator, "conference_participants"))
 
 
 def test_alerts_walk_meta_next_page_url_to_the_end(emulator) -> None:
