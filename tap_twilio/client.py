@@ -144,6 +144,16 @@ class TwilioStream(RESTStream[str]):
     def timeout(self) -> int:
         return int(self.config.get("request_timeout", 120))
 
+    @property
+    def workers(self) -> int:
+        """Requests of one stream in flight at once (`max_concurrency`)."""
+        return int(self.config.get("max_concurrency", 8))
+
+    @property
+    def lookback(self) -> dt.timedelta:
+        """How much before a bookmark is read again (`lookback_days`)."""
+        return dt.timedelta(days=int(self.config.get("lookback_days", 3)))
+
     # --- what to ask for -------------------------------------------------------------
 
     def option_params(self) -> dict[str, str]:
@@ -170,7 +180,7 @@ class TwilioStream(RESTStream[str]):
         start = configured_start(self.config, today)
         bookmark = self.bookmark_day(context)
         if bookmark is not None:
-            resume = bookmark - dt.timedelta(days=int(self.config.get("lookback_days", 3)))
+            resume = bookmark - self.lookback
             start = max(start, resume) if start else resume
         return start, configured_end(self.config)
 
@@ -220,12 +230,11 @@ class TwilioStream(RESTStream[str]):
                 start = oldest
             if end and end < start:
                 return []
-        workers = int(self.config.get("max_concurrency", 8))
         lower = start or (None if self.null_dates else self.account_created(context))
-        if not self.date_filter or lower is None or workers <= 1 or lower >= (end or today):
+        if not self.date_filter or lower is None or self.workers <= 1 or lower >= (end or today):
             queries = [ListQuery(url, {**base, **self.date_params(start, end)})]
         else:
-            slices = date_slices(lower, end or today, workers * 2)
+            slices = date_slices(lower, end or today, self.workers * 2)
             queries = []
             for i, (first, last) in enumerate(slices):
                 # The outer slices stay open where the user set no bound: nothing is cut off.
@@ -233,8 +242,7 @@ class TwilioStream(RESTStream[str]):
                 last_day = None if i == len(slices) - 1 and end is None else last
                 queries.append(ListQuery(url, {**base, **self.date_params(first_day, last_day)}))
         if self.null_dates and start is not None:
-            lookback = dt.timedelta(days=int(self.config.get("lookback_days", 3)))
-            horizon = max(start, today - lookback)
+            horizon = max(start, today - self.lookback)
             queries.append(ListQuery(url, base, only_null=self.replication_key, since=horizon))
         return queries
 
@@ -245,12 +253,11 @@ class TwilioStream(RESTStream[str]):
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
         queries = self.list_queries(context)
-        workers = int(self.config.get("max_concurrency", 8))
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
                 for page in walk_in_parallel(
-                    queries, lambda query: self.walk_pages(query, context), workers
+                    queries, lambda query: self.walk_pages(query, context), self.workers
                 ):
                     counter.increment()
                     self.progress.page(len(page), (context or {}).get("account_sid"))

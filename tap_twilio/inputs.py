@@ -117,11 +117,18 @@ def check_input_files(argv: list[str]) -> dict:
     return config
 
 
+REDACT_MIN_LENGTH = 6  # Twilio's tokens and secrets are 32 characters
+
+
 def redact(text: str, config: Mapping[str, Any]) -> str:
-    """`text` with every secret setting's value (and the environment's) masked."""
+    """`text` with every secret setting's value (and the environment's) masked.
+
+    A safety net: no message is built from a secret. Values shorter than a real secret
+    (a placeholder like "x") are left alone, or every such letter would be masked.
+    """
     secrets = [config.get(name) for name in SECRET_SETTINGS]
     secrets += [os.environ.get(f"TAP_TWILIO_{name.upper()}") for name in SECRET_SETTINGS]
     for secret in secrets:
-        if secret not in (None, ""):
+        if secret is not None and len(str(secret)) >= REDACT_MIN_LENGTH:
             text = text.replace(str(secret), "***")
     return text

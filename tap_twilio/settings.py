@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from singer_sdk import typing as th
@@ -235,7 +236,8 @@ def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> Non
         return
     _expect(
         isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-        f"{name}: got {value!r}, expected a whole number from {low} to {high}",
+        f"{name}: got {value if isinstance(value, (int, float, Decimal)) else repr(value)}, "
+        f"expected a whole number from {low} to {high}",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -82,3 +83,17 @@ def test_valid_settings_pass() -> None:
     )
     validate_settings({"account_sid": GOOD["account_sid"], "api_key_sid": "SK" + "cd" * 16,
                        "api_key_secret": "secret"})
+
+
+def test_secrets_are_masked_in_messages_but_placeholders_leave_text_alone() -> None:
+    from tap_twilio.inputs import redact
+
+    token = "0123456789abcdef0123456789abcdef"
+    assert redact(f"failed with {token}!", {"auth_token": token}) == "failed with ***!"
+    text = "page_size: got 2.5, expected a whole number"
+    assert redact(text, {"auth_token": "x"}) == text
+
+
+def test_a_fractional_number_is_shown_as_written() -> None:
+    with pytest.raises(SettingError, match=r"^page_size: got 2\.5, expected a whole number"):
+        validate_settings({**GOOD, "page_size": Decimal("2.5")})
