@@ -28,6 +28,11 @@ class AccountsStream(TwilioStream):
     primary_keys = ("sid",)
     child_keys = {"account_sid": "sid"}
 
+    @staticmethod
+    def has_children(account: dict) -> bool:
+        """A closed account is emitted, but Twilio answers 404 for all of its lists."""
+        return account.get("status") != "closed"
+
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         record = super().post_process(row, context)
         if record and record.get("date_created"):  # lower bound for date slices of children

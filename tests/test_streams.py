@@ -102,3 +102,19 @@ def test_connection_test_reads_a_record_per_stream_quietly(emulator) -> None:
             "usage_records"} <= set(run.records)
     assert all(len(records) == 1 for records in run.records.values())
     assert " ERROR " not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_closed_subaccount_is_listed_but_its_lists_are_not_asked_for() -> None:
+    from tests.emulator import Emulator
+
+    with Emulator(seed=41, subaccounts=2, subaccount_statuses=["active", "closed"]) as emu:
+        closed = emu.subaccount_sids[1]
+        catalog = catalog_selecting(emu.config(), {"accounts", "messages", "calls"})
+        run = run_tap(emu.config(), catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert closed in run.keys("accounts")
+        assert not [r for r in emu.requests if r.account_sid == closed]
+        assert "skipped for account" not in run.stderr
+        assert set(run.keys("messages")) == {
+            m["sid"] for sid in (emu.account_sid, emu.subaccount_sids[0])
+            for m in emu.truth("messages", account_sid=sid)}
