@@ -99,10 +99,14 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     try:
         return max(0.0, float(header))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(header)
-        if when is None:
-            return None
-        return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back to exponential backoff
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
 class TwilioStream(RESTStream[str]):
