@@ -57,16 +57,22 @@ class AccountsStream(TwilioStream):
         return True
 
     def request_records(self, context: Context | None) -> Any:
-        found = 0
-        for record in super().request_records(context):
-            if self.in_scope(record):
-                found += 1
-                yield record
-        if found == 0 and self.config.get("account_name"):
+        # The list is small (an account and its subaccounts): read it whole, so a setting
+        # that names a missing account fails before any account's data is read.
+        accounts = [r for r in super().request_records(context) if self.in_scope(r)]
+        name = self.config.get("account_name")
+        if name and not accounts:
             raise SettingError(
-                f"account_name: no account named {self.config['account_name']!r} among the "
-                "accounts these credentials can read"
+                f"account_name: no account named {name!r} among the accounts these "
+                "credentials can read"
             )
+        missing = set(self.config.get("account_sids") or []) - {a["sid"] for a in accounts}
+        if missing:
+            raise SettingError(
+                f"account_sids: {', '.join(sorted(missing))} not among the accounts these "
+                "credentials can read"
+            )
+        yield from accounts
 
 
 class AccountScopedStream(TwilioStream):

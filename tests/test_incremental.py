@@ -160,3 +160,13 @@ def test_message_window_is_clamped_to_twilios_400_day_retention(emu, catalog) ->
     sent = {r.query.get("DateSent>") for r in emu.requests if r.resource == "messages"}
     assert min(s for s in sent if s) == oldest
     assert "Twilio keeps 400 days" in run.stderr
+
+
+def test_an_account_sid_the_credentials_cannot_read_is_a_clear_error(emu, catalog) -> None:
+    stranger = "AC" + "f" * 32
+    run = run_tap(emu.config(account_sids=[emu.subaccount_sids[0], stranger]), catalog=catalog)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"tap-twilio: error: account_sids: {stranger} not among the accounts these credentials "
+        "can read")
+    assert '"type":"RECORD"' not in run.stdout  # nothing read before the check
