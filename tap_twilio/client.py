@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
@@ -173,7 +174,9 @@ class TwilioStream(RESTStream[str]):
         """The day of this partition's bookmark, if a previous run left one."""
         if not self.replication_key:
             return None
-        value = self.get_starting_replication_key_value(context)
+        # Read from the state itself, not the SDK's starting value: that is written only
+        # when the partition's sync begins, and the prefetcher plans before.
+        value = self.get_context_state(context).get("replication_key_value")
         if not value:
             return None
         return dt.date.fromisoformat(str(value)[:10])
@@ -256,12 +259,19 @@ class TwilioStream(RESTStream[str]):
         return getattr(self._tap, "account_created", {}).get(sid)
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        queries = self.list_queries(context)
+        prefetched = self._tap.prefetcher.take(self.prefetch_key(context))
+        if prefetched:  # its first page was fetched while an earlier list was read
+            query, first_page = prefetched
+            queries = [query]
+        else:
+            queries, first_page = self.list_queries(context), None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
                 for page in walk_in_parallel(
-                    queries, lambda query: self.walk_pages(query, context), self.workers
+                    queries,
+                    lambda query: self.walk_pages(query, context, first_page),
+                    self.workers,
                 ):
                     counter.increment()
                     self.progress.page(len(page), (context or {}).get("account_sid"))
@@ -272,12 +282,30 @@ class TwilioStream(RESTStream[str]):
                     (context or {}).get("account_sid"), exc,
                 )
 
-    def walk_pages(self, query: ListQuery, context: Context | None) -> Iterator[list[dict]]:
+    def prefetch_key(self, context: Context | None) -> tuple[str, str | None]:
+        return (self.name, (context or {}).get("account_sid"))
+
+    def prefetch_entry(self, context: Context) -> tuple[Any, ListQuery, Any] | None:
+        """What the prefetcher may fetch ahead for this partition: a list read in one walk."""
+        queries = self.list_queries(context)
+        if len(queries) != 1:
+            return None  # sliced lists are read in parallel already
+        fetch = self.request_decorator(self.fetch_json)
+        query = queries[0]
+        return (self.prefetch_key(context), query,
+                lambda: fetch(query.url, query.params, context))
+
+    def walk_pages(
+        self, query: ListQuery, context: Context | None, first_page: Future | None = None
+    ) -> Iterator[list[dict]]:
         """Every page of one query, following `next_page_uri` to the end."""
         fetch = self.request_decorator(self.fetch_json)
         url, params = query.url, query.params
         while url:
-            body = fetch(url, params, context)
+            if first_page is not None:
+                body, first_page = first_page.result(), None
+            else:
+                body = fetch(url, params, context)
             records = self.page_records(body)
             if query.only_null:
                 yield [r for r in records if r.get(query.only_null) in (None, "")]

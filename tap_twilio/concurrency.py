@@ -89,3 +89,48 @@ def _in_threads(
                         remaining -= 1
                 except queue.Empty:
                     pass
+
+
+class FirstPagePrefetcher:
+    """Fetches the first page of the lists the sync will read next, while it reads one.
+
+    The SDK reads each account's lists one after the other, and most of them are one page,
+    so a run over many subaccounts would wait one round trip per (account, list). The plan
+    is the SDK's own order (account by account, stream by stream); up to `ahead` lists past
+    the one being read have their first page fetched by `workers` threads. Only the first
+    page is held, so memory stays at `ahead` pages.
+    """
+
+    def __init__(self, workers: int, ahead: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
+        self._ahead = ahead
+        self._plan: list[tuple[Any, Any, Callable[[], Any]]] = []
+        self._position: dict[Any, int] = {}
+        self._started: dict[Any, Any] = {}  # key -> (query, Future)
+        self._next = 0  # first plan entry not yet started
+
+    def plan(self, entries: list[tuple[Any, Any, Callable[[], Any]]]) -> None:
+        """`(key, query, fetch_first_page)` in the order the sync will ask for them."""
+        if self._ahead < 1:
+            return
+        self._plan = entries
+        self._position = {key: i for i, (key, _, _) in enumerate(entries)}
+        self._next = 0
+        self._start_until(self._ahead)
+
+    def take(self, key: Any) -> tuple[Any, Any] | None:
+        """`(query, future first page)` for a planned list, or None to read it as usual."""
+        position = self._position.pop(key, None)
+        if position is None:
+            return None
+        self._start_until(position + 1 + self._ahead)
+        return self._started.pop(key, None)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _start_until(self, end: int) -> None:
+        while self._next < min(end, len(self._plan)):
+            key, query, fetch = self._plan[self._next]
+            self._started[key] = (query, self._pool.submit(fetch))
+            self._next += 1

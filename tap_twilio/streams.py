@@ -17,6 +17,7 @@ from singer_sdk.helpers.types import Context
 
 from tap_twilio.client import ListQuery, TwilioStream
 from tap_twilio.settings import USAGE_GRANULARITIES, SettingError
+from tap_twilio.transform import to_rfc3339
 
 
 class AccountsStream(TwilioStream):
@@ -32,14 +33,6 @@ class AccountsStream(TwilioStream):
     def has_children(account: dict) -> bool:
         """A closed account is emitted, but Twilio answers 404 for all of its lists."""
         return account.get("status") != "closed"
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        record = super().post_process(row, context)
-        if record and record.get("date_created"):  # lower bound for date slices of children
-            self._tap.account_created[record["sid"]] = dt.date.fromisoformat(
-                record["date_created"][:10]
-            )
-        return record
 
     def option_params(self) -> dict[str, str]:
         name = self.config.get("account_name")
@@ -72,7 +65,24 @@ class AccountsStream(TwilioStream):
                 f"account_sids: {', '.join(sorted(missing))} not among the accounts these "
                 "credentials can read"
             )
+        self.plan_prefetch(accounts)
         yield from accounts
+
+    def plan_prefetch(self, accounts: list[dict]) -> None:
+        """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
+        for account in accounts:  # children slice dates from the account's creation day
+            created = to_rfc3339(account.get("date_created"))
+            if created:
+                self._tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
+        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
+        entries = [
+            entry
+            for account in accounts
+            if self.has_children(account)
+            for child in children
+            if (entry := child.prefetch_entry({"account_sid": account["sid"]}))
+        ]
+        self._tap.prefetcher.plan(entries)
 
 
 class AccountScopedStream(TwilioStream):

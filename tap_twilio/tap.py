@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import cached_property
 from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, RecordMessage
 
+from tap_twilio.concurrency import FirstPagePrefetcher
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.progress import (
     expect_connection_test_stops,
@@ -69,6 +71,12 @@ class TapTwilio(Tap):
         finally:
             expect_connection_test_stops(False)
 
+    @cached_property
+    def prefetcher(self) -> FirstPagePrefetcher:
+        """Reads ahead the first page of the next accounts' lists (see concurrency.py)."""
+        workers = int(self.config.get("max_concurrency", 8))
+        return FirstPagePrefetcher(workers=workers, ahead=workers if workers > 1 else 0)
+
     def sync_all(self) -> None:
         """The SDK's sync, then one readable summary line per stream (see progress.py)."""
         started, finished = time.monotonic(), False
@@ -76,6 +84,7 @@ class TapTwilio(Tap):
             super().sync_all()
             finished = True
         finally:
+            self.prefetcher.close()
             selected = [s for s in self.streams.values() if s.selected]
             log_run_summary(self.logger, [s.progress for s in selected], started, finished)
 

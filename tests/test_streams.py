@@ -3,6 +3,8 @@ granularity, and one subaccount's refusal not stopping the others."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.tap_runner import catalog_selecting, run_tap, truth
@@ -118,3 +120,31 @@ def test_a_closed_subaccount_is_listed_but_its_lists_are_not_asked_for() -> None
         assert set(run.keys("messages")) == {
             m["sid"] for sid in (emu.account_sid, emu.subaccount_sids[0])
             for m in emu.truth("messages", account_sid=sid)}
+
+
+def test_next_accounts_lists_are_read_ahead_once_each() -> None:
+    """Most per-account lists are one page: their first pages are fetched ahead, in
+    parallel, while an earlier list is read — each exactly once, nothing lost."""
+    from collections import Counter
+
+    from tests.emulator import Emulator
+
+    with Emulator(seed=43, subaccounts=4, latency=0.05) as emu:
+        streams = {"addresses", "applications", "queues", "keys", "usage_triggers",
+                   "outgoing_caller_ids", "incoming_phone_numbers", "account_balance"}
+        catalog = catalog_selecting(emu.config(), streams)
+        emu.clear_requests()
+        run = run_tap(emu.config(), catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        first_pages = Counter((r.resource, r.account_sid) for r in emu.requests
+                              if r.resource != "accounts" and "PageToken" not in r.query)
+        assert set(first_pages.values()) == {1}
+        assert len(first_pages) == len(streams) * 5
+        spans = sorted((r.started, r.started + r.duration) for r in emu.requests)
+        overlapping = sum(1 for (_, end), (start, _) in itertools.pairwise(spans) if start < end)
+        assert overlapping > len(spans) // 2  # read ahead, not one round trip after another
+        for stream in streams:
+            assert sorted(run.keys(stream, "account_sid" if stream == "account_balance"
+                                   else "sid")) == sorted(
+                r["account_sid" if stream == "account_balance" else "sid"]
+                for r in truth(emu, stream))
