@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import urljoin
@@ -56,6 +56,9 @@ class ListQuery:
     params: dict[str, Any]
     only_null: str | None = None
     since: dt.date | None = None  # a sweep stops after the page reaching this date
+    # A list longer than its first page is read on in day slices of this window (first
+    # day, last day; None = open), which workers read in parallel.
+    split: tuple[dt.date, dt.date, bool, bool] | None = None
 
 
 def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
@@ -216,9 +219,10 @@ class TwilioStream(RESTStream[str]):
         return body.get(self.list_key) or []
 
     def list_queries(self, context: Context | None) -> list[ListQuery]:
-        """The queries that together list this partition: one, or one per date slice.
+        """The queries that together list this partition.
 
-        Slices let `max_concurrency` workers read one long list at once. Twilio's date
+        The first lists the window; if it is longer than one page, the rest is read in day
+        slices by `max_concurrency` workers (see `walk_pages`). Twilio's date
         filters never match a record whose date is still null (a queued message's
         `date_sent`, a call not yet dialled), so for such resources a read of the full
         history is one unfiltered walk, and a dated window adds a sweep that lists the last
@@ -238,16 +242,10 @@ class TwilioStream(RESTStream[str]):
             if end and end < start:
                 return []
         lower = start or (None if self.null_dates else self.account_created(context))
-        if not self.date_filter or lower is None or self.workers <= 1 or lower >= (end or today):
-            queries = [ListQuery(url, {**base, **self.date_params(start, end)})]
-        else:
-            slices = date_slices(lower, end or today, self.workers * 2)
-            queries = []
-            for i, (first, last) in enumerate(slices):
-                # The outer slices stay open where the user set no bound: nothing is cut off.
-                first_day = None if i == 0 and start is None else first
-                last_day = None if i == len(slices) - 1 and end is None else last
-                queries.append(ListQuery(url, {**base, **self.date_params(first_day, last_day)}))
+        split = None
+        if self.date_filter and lower is not None and self.workers > 1 and lower < (end or today):
+            split = (lower, end or today, start is None, end is None)
+        queries = [ListQuery(url, {**base, **self.date_params(start, end)}, split=split)]
         if self.null_dates and start is not None:
             horizon = max(start, today - self.lookback)
             queries.append(ListQuery(url, base, only_null=self.replication_key, since=horizon))
@@ -260,18 +258,17 @@ class TwilioStream(RESTStream[str]):
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
         prefetched = self._tap.prefetcher.take(self.prefetch_key(context))
-        if prefetched:  # its first page was fetched while an earlier list was read
-            query, first_page = prefetched
-            queries = [query]
+        if prefetched:  # first pages fetched while an earlier list was read
+            queries, first_pages = prefetched
         else:
-            queries, first_page = self.list_queries(context), None
+            queries = self.list_queries(context)
+            first_pages = [None] * len(queries)
+        walks = list(zip(queries, first_pages, strict=True))
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
                 for page in walk_in_parallel(
-                    queries,
-                    lambda query: self.walk_pages(query, context, first_page),
-                    self.workers,
+                    walks, lambda walk: self.walk_pages(walk[0], context, walk[1]), self.workers
                 ):
                     counter.increment()
                     self.progress.page(len(page), (context or {}).get("account_sid"))
@@ -285,20 +282,18 @@ class TwilioStream(RESTStream[str]):
     def prefetch_key(self, context: Context | None) -> tuple[str, str | None]:
         return (self.name, (context or {}).get("account_sid"))
 
-    def prefetch_entry(self, context: Context) -> tuple[Any, ListQuery, Any] | None:
-        """What the prefetcher may fetch ahead for this partition: a list read in one walk."""
+    def prefetch_entry(self, context: Context) -> tuple[Any, list[ListQuery], Any] | None:
+        """What the prefetcher may fetch ahead for this partition: each query's first page."""
         queries = self.list_queries(context)
-        if len(queries) != 1:
-            return None  # sliced lists are read in parallel already
         fetch = self.request_decorator(self.fetch_json)
-        query = queries[0]
-        return (self.prefetch_key(context), query,
-                lambda: fetch(query.url, query.params, context))
+        return (self.prefetch_key(context), queries,
+                [partial(fetch, q.url, q.params, context) for q in queries])
 
     def walk_pages(
         self, query: ListQuery, context: Context | None, first_page: Future | None = None
     ) -> Iterator[list[dict]]:
-        """Every page of one query, following `next_page_uri` to the end."""
+        """Every page of one query, following `next_page_uri` to the end, or, for a long
+        list that may be split, its first page and then the window in parallel slices."""
         fetch = self.request_decorator(self.fetch_json)
         url, params = query.url, query.params
         while url:
@@ -314,6 +309,31 @@ class TwilioStream(RESTStream[str]):
             else:
                 yield records
             url, params = (self.next_page_url(body) if self.list_key else None), None
+            if url and query.split:
+                yield from self.walk_slices(query, context, {r.get("sid") for r in records})
+                return
+
+    def walk_slices(
+        self, query: ListQuery, context: Context | None, seen: set[str]
+    ) -> Iterator[list[dict]]:
+        """The window of `query` in day slices read in parallel, less the records of its
+        first page (`seen`), which a slice lists again."""
+        assert query.split is not None
+        lower, upper, open_below, open_above = query.split
+        slices = date_slices(lower, upper, self.workers * 2)
+        base = {k: v for k, v in query.params.items() if not k.startswith(self.date_filter)}
+        queries = [
+            ListQuery(query.url, {**base, **self.date_params(
+                # The outer slices stay open where the user set no bound: nothing is cut off.
+                None if i == 0 and open_below else first,
+                None if i == len(slices) - 1 and open_above else last,
+            )})
+            for i, (first, last) in enumerate(slices)
+        ]
+        for page in walk_in_parallel(
+            queries, lambda q: self.walk_pages(q, context), self.workers
+        ):
+            yield [r for r in page if r.get("sid") not in seen]
 
     def fetch_json(self, url: str, params: dict | None, context: Context | None) -> Any:
         """GET one page and decode it; a body that is not complete JSON is retried."""

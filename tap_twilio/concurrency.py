@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 Query = TypeVar("Query")
@@ -92,25 +92,26 @@ def _in_threads(
 
 
 class FirstPagePrefetcher:
-    """Fetches the first page of the lists the sync will read next, while it reads one.
+    """Fetches the first pages of the lists the sync will read next, while it reads one.
 
     The SDK reads each account's lists one after the other, and most of them are one page,
     so a run over many subaccounts would wait one round trip per (account, list). The plan
-    is the SDK's own order (account by account, stream by stream); up to `ahead` lists past
-    the one being read have their first page fetched by `workers` threads. Only the first
-    page is held, so memory stays at `ahead` pages.
+    is the SDK's own order (account by account, stream by stream); for up to `ahead`
+    partitions past the one being read, the first page of each of their queries is fetched
+    by `workers` threads. Only first pages are held, so memory stays at a few pages per
+    partition ahead.
     """
 
     def __init__(self, workers: int, ahead: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
         self._ahead = ahead
-        self._plan: list[tuple[Any, Any, Callable[[], Any]]] = []
+        self._plan: list[tuple[Any, Any, list[Callable[[], Any]]]] = []
         self._position: dict[Any, int] = {}
-        self._started: dict[Any, Any] = {}  # key -> (query, Future)
+        self._started: dict[Any, tuple[Any, list[Future]]] = {}
         self._next = 0  # first plan entry not yet started
 
-    def plan(self, entries: list[tuple[Any, Any, Callable[[], Any]]]) -> None:
-        """`(key, query, fetch_first_page)` in the order the sync will ask for them."""
+    def plan(self, entries: list[tuple[Any, Any, list[Callable[[], Any]]]]) -> None:
+        """`(key, queries, first-page fetches)` in the order the sync will ask for them."""
         if self._ahead < 1:
             return
         self._plan = entries
@@ -118,8 +119,8 @@ class FirstPagePrefetcher:
         self._next = 0
         self._start_until(self._ahead)
 
-    def take(self, key: Any) -> tuple[Any, Any] | None:
-        """`(query, future first page)` for a planned list, or None to read it as usual."""
+    def take(self, key: Any) -> tuple[Any, list[Future]] | None:
+        """`(queries, future first pages)` for a planned partition, or None to read as usual."""
         position = self._position.pop(key, None)
         if position is None:
             return None
@@ -131,6 +132,6 @@ class FirstPagePrefetcher:
 
     def _start_until(self, end: int) -> None:
         while self._next < min(end, len(self._plan)):
-            key, query, fetch = self._plan[self._next]
-            self._started[key] = (query, self._pool.submit(fetch))
+            key, queries, fetches = self._plan[self._next]
+            self._started[key] = (queries, [self._pool.submit(fetch) for fetch in fetches])
             self._next += 1

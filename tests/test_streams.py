@@ -4,6 +4,7 @@ granularity, and one subaccount's refusal not stopping the others."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import pytest
 
@@ -125,8 +126,6 @@ def test_a_closed_subaccount_is_listed_but_its_lists_are_not_asked_for() -> None
 def test_next_accounts_lists_are_read_ahead_once_each() -> None:
     """Most per-account lists are one page: their first pages are fetched ahead, in
     parallel, while an earlier list is read — each exactly once, nothing lost."""
-    from collections import Counter
-
     from tests.emulator import Emulator
 
     with Emulator(seed=43, subaccounts=4, latency=0.05) as emu:
@@ -148,3 +147,24 @@ def test_next_accounts_lists_are_read_ahead_once_each() -> None:
                                    else "sid")) == sorted(
                 r["account_sid" if stream == "account_balance" else "sid"]
                 for r in truth(emu, stream))
+
+
+def test_a_window_is_split_into_slices_only_when_it_is_longer_than_a_page(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"notifications"})
+    emulator.clear_requests()
+    short = run_tap(emulator.config(last_n_days="400"), catalog=catalog)
+    assert short.returncode == 0, short.stderr[-2000:]
+    per_account = Counter(r.account_sid for r in emulator.requests
+                          if r.resource == "notifications")
+    assert set(per_account.values()) == {1}  # one page each: no slices
+
+    emulator.clear_requests()
+    long = run_tap(emulator.config(last_n_days="400", page_size=5), catalog=catalog)
+    assert long.returncode == 0, long.stderr[-2000:]
+    main = [r.query for r in emulator.requests
+            if r.resource == "notifications" and r.account_sid == emulator.account_sid
+            and "PageToken" not in r.query]
+    assert len(main) > 2  # the first page, then day slices
+    keys = long.keys("notifications")
+    assert len(keys) == len(set(keys))  # the first page's records are not emitted again
+    assert sorted(keys) == sorted(short.keys("notifications"))
