@@ -54,7 +54,7 @@ def _in_threads(
     sources: list[Callable[[], Iterable[list[dict]]]], max_workers: int
 ) -> Iterator[list[dict]]:
     """The pages of every source, each source walked by a worker thread, as they arrive."""
-    pages: queue.Queue[Any] = queue.Queue(maxsize=max_workers * 2)  # bounds memory
+    pages: queue.Queue[Any] = queue.Queue(maxsize=max_workers)  # bounds memory: a page each
     stop = threading.Event()
 
     def run(source: Callable[[], Iterable[list[dict]]]) -> None:
