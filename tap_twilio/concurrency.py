@@ -1,7 +1,8 @@
-"""Read several queries of one list at once and hand their pages over as they arrive.
+"""Read Twilio lists concurrently while the SDK emits records in one thread.
 
 Twilio pages form a linked list (`next_page_uri`), so one list cannot be fetched in
-parallel; its date window can. Each query (a date slice) is walked by its own worker; the
+parallel; its date window can (`walk_in_parallel`: each date slice walked by its own
+worker), and the next accounts' lists can be started early (`FirstPagePrefetcher`). The
 main thread receives whole pages and emits the records, so the SDK's state and child syncs
 stay single-threaded.
 """
