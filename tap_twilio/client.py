@@ -282,7 +282,7 @@ class TwilioStream(RESTStream[str]):
     def prefetch_key(self, context: Context | None) -> tuple[str, str | None]:
         return (self.name, (context or {}).get("account_sid"))
 
-    def prefetch_entry(self, context: Context) -> tuple[Any, list[ListQuery], Any] | None:
+    def prefetch_entry(self, context: Context) -> tuple[Any, list[ListQuery], list[Any]]:
         """What the prefetcher may fetch ahead for this partition: each query's first page."""
         queries = self.list_queries(context)
         fetch = self.request_decorator(self.fetch_json)

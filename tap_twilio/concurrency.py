@@ -111,9 +111,13 @@ class FirstPagePrefetcher:
         self._started: dict[Any, tuple[Any, list[Future]]] = {}
         self._next = 0  # first plan entry not yet started
 
+    @property
+    def enabled(self) -> bool:
+        return self._ahead > 0
+
     def plan(self, entries: list[tuple[Any, Any, list[Callable[[], Any]]]]) -> None:
         """`(key, queries, first-page fetches)` in the order the sync will ask for them."""
-        if self._ahead < 1:
+        if not self.enabled:
             return
         self._plan = entries
         self._position = {key: i for i, (key, _, _) in enumerate(entries)}

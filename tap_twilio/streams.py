@@ -65,24 +65,28 @@ class AccountsStream(TwilioStream):
                 f"account_sids: {', '.join(sorted(missing))} not among the accounts these "
                 "credentials can read"
             )
+        self.remember_creation_days(accounts)
         self.plan_prefetch(accounts)
         yield from accounts
 
-    def plan_prefetch(self, accounts: list[dict]) -> None:
-        """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
-        for account in accounts:  # children slice dates from the account's creation day
+    def remember_creation_days(self, accounts: list[dict]) -> None:
+        """Children slice a full history from the day their account was created."""
+        for account in accounts:
             created = to_rfc3339(account.get("date_created"))
             if created:
                 self._tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
+
+    def plan_prefetch(self, accounts: list[dict]) -> None:
+        """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
+        if not self._tap.prefetcher.enabled:
+            return
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        entries = [
-            entry
+        self._tap.prefetcher.plan([
+            child.prefetch_entry({"account_sid": account["sid"]})
             for account in accounts
             if self.has_children(account)
             for child in children
-            if (entry := child.prefetch_entry({"account_sid": account["sid"]}))
-        ]
-        self._tap.prefetcher.plan(entries)
+        ])
 
 
 class AccountScopedStream(TwilioStream):
