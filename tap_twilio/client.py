@@ -56,8 +56,9 @@ class ListQuery:
     params: dict[str, Any]
     only_null: str | None = None
     since: dt.date | None = None  # a sweep stops after the page reaching this date
-    # A list longer than its first page is read on in day slices of this window (first
-    # day, last day; None = open), which workers read in parallel.
+    # A list longer than its first page is read on in day slices of this window, which
+    # workers read in parallel: (first day, last day, open below, open above); an open end
+    # leaves the outer slice unbounded there, as the user set no bound.
     split: tuple[dt.date, dt.date, bool, bool] | None = None
 
 
