@@ -12,7 +12,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from functools import partial
 from typing import Any, TypeVar
 
 Query = TypeVar("Query")
@@ -58,38 +59,44 @@ def _in_threads(
     pages: queue.Queue[Any] = queue.Queue(maxsize=max_workers)  # bounds memory: a page each
     stop = threading.Event()
 
+    def hand_over(item: Any) -> bool:
+        """Queue an item for the caller; False once the caller has stopped reading."""
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run(source: Callable[[], Iterable[list[dict]]]) -> None:
         try:
             for page in source():
-                if stop.is_set():
+                if not hand_over(page):
                     return
-                pages.put(page)
         except BaseException as exc:  # handed to the caller, who decides
-            pages.put(exc)
+            hand_over(exc)
         finally:
-            pages.put(_DONE)
+            hand_over(_DONE)
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twilio") as pool:
-        for source in sources:
-            pool.submit(run, source)
-        remaining = len(sources)
-        try:
-            while remaining:
-                item = pages.get()
-                if item is _DONE:
-                    remaining -= 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            stop.set()
-            while remaining:  # unblock workers waiting on a full queue
-                try:
-                    if pages.get(timeout=0.1) is _DONE:
-                        remaining -= 1
-                except queue.Empty:
-                    pass
+    pool = DaemonPool(max_workers, "twilio")
+    for source in sources:
+        pool.submit(partial(run, source))
+    remaining = len(sources)
+    try:
+        while remaining:
+            item = pages.get()
+            if item is _DONE:
+                remaining -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        # Early exit (an error, a signal, --test's one record): workers stop at their next
+        # page instead of the caller waiting for walks that may be sleeping in a retry.
+        stop.set()
+        pool.shutdown()
 
 
 class FirstPagePrefetcher:
@@ -104,7 +111,7 @@ class FirstPagePrefetcher:
     """
 
     def __init__(self, workers: int, ahead: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
+        self._pool = DaemonPool(workers, "prefetch")
         self._ahead = ahead
         self._plan: list[tuple[Any, Any, list[Callable[[], Any]]]] = []
         self._position: dict[Any, int] = {}
@@ -133,10 +140,51 @@ class FirstPagePrefetcher:
         return self._started.pop(key, None)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
 
     def _start_until(self, end: int) -> None:
         while self._next < min(end, len(self._plan)):
             key, queries, fetches = self._plan[self._next]
             self._started[key] = (queries, [self._pool.submit(fetch) for fetch in fetches])
             self._next += 1
+
+
+class DaemonPool:
+    """A small thread pool whose threads never hold up the end of the process.
+
+    `concurrent.futures` joins its threads when the interpreter exits, so a walk abandoned
+    while sleeping between retries (a failed run, `--test`'s one record, a signal) kept a
+    finished tap alive for minutes. Queued tasks are cancelled at `shutdown`; running ones
+    end on their own, or with the process.
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._closed = False
+        self._workers = max(1, workers)
+        for number in range(self._workers):
+            threading.Thread(target=self._work, name=f"{name}-{number}", daemon=True).start()
+
+    def submit(self, task: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._tasks.put((future, task))
+        return future
+
+    def shutdown(self) -> None:
+        self._closed = True
+        for _ in range(self._workers):
+            self._tasks.put(None)
+
+    def _work(self) -> None:
+        while (item := self._tasks.get()) is not None:
+            future, task = item
+            if self._closed:
+                future.cancel()
+            elif future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(task())
+                except BaseException as exc:  # the future's owner decides
+                    future.set_exception(exc)
+
