@@ -117,6 +117,25 @@ def test_envelope_fields(emu):
     assert [c["sid"] for c in back["calls"]] == [c["sid"] for c in b["calls"]]
 
 
+def test_page_token_names_the_last_record_and_resumes_after_any_record(emu):
+    """Twilio's tokens are PA + the SID of the page's last record (PB + the first, back)."""
+    s = session(emu)
+    url = list_url(emu, "Messages")
+    everything = walk(emu, s, url, "messages", {"PageSize": 1000})
+    b = s.get(url, params={"PageSize": 20}).json()
+    assert b["next_page_uri"].endswith(f"&PageToken=PA{b['messages'][-1]['sid']}")
+    later = s.get(emu.url + b["next_page_uri"]).json()
+    assert later["previous_page_uri"].endswith(f"&PageToken=PB{later['messages'][0]['sid']}")
+    # A token built from any listed record's SID lists what follows that record, so a list
+    # can be read from several places at once.
+    sids = [m["sid"] for m in everything]
+    for at in (0, 37, len(sids) - 2):
+        page = s.get(url, params={"PageSize": 5, "Page": 1, "PageToken": "PA" + sids[at]}).json()
+        assert [m["sid"] for m in page["messages"]] == sids[at + 1 : at + 6]
+    unknown = s.get(url, params={"PageToken": "PASM" + "0" * 32, "Page": 1})
+    assert unknown.status_code == 400 and unknown.json()["code"] == 20001
+
+
 def test_empty_list_and_filters_echoed_encoded(emu):
     s = session(emu)
     r = s.get(list_url(emu, "Messages") + "?To=%2B19999999999&DateSent%3E=2026-01-02")

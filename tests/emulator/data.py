@@ -6,9 +6,11 @@ Every list is the merge, in API order, of
   updated record leaves the generated sequence and is re-inserted at its new sort position).
 
 Order key of an item: ``(-sort_ts, kind, n)`` with kind 0 for extras (n = insertion number)
-and 1 for generated records (n = index).  A page token is the order key of the last (next
-page) or first (previous page) record served, so following ``next_page_uri`` resumes exactly
-after the previous page even while records are being added.
+and 1 for generated records (n = index).  A page token names the last (next page) or first
+(previous page) record served, so following ``next_page_uri`` resumes exactly after the
+previous page even while records are being added.  As on Twilio, it is ``PA``/``PB`` + that
+record's SID (``PageToken=PASMc262...``); lists whose records have no SID (usage records) get
+an opaque token, as Twilio's do.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import base64
 import bisect
 import heapq
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -159,6 +162,18 @@ class StaticList:
             if r["sid"] == sid:
                 return i
         return None
+
+
+SID_TOKEN = re.compile(r"P[AB]([A-Z]{2}[0-9a-fA-F]{32})")
+
+
+def page_token(prefix: str, item: tuple[tuple[int, int, int], dict]) -> str:
+    """Twilio's token for a page boundary: the prefix + the record's SID, else opaque."""
+    okey, rec = item
+    sid = rec.get("sid")
+    if isinstance(sid, str) and SID_TOKEN.fullmatch("PA" + sid):
+        return prefix + sid
+    return encode_token(prefix, okey)
 
 
 def encode_token(prefix: str, okey: tuple[int, int, int]) -> str:
@@ -494,7 +509,7 @@ class DataStore:
         """One page: (records, next PageToken or None, previous PageToken or None)."""
         query = self.compile(resource, params)
         if token:
-            kind, okey = decode_token(token)
+            kind, okey = self._token_position(resource, account, gen, token)
             if kind == "PA":
                 items = _take(
                     self.iterate(resource, account, query, gen, after=okey), page_size + 1
@@ -504,8 +519,8 @@ class DataStore:
                 items = _take(self.iterate(resource, account, query, gen, before=okey), page_size)[
                     ::-1
                 ]
-                nxt = encode_token("PA", items[-1][0]) if items else None
-                prv = encode_token("PB", items[0][0]) if items and page > 0 else None
+                nxt = page_token("PA", items[-1]) if items else None
+                prv = page_token("PB", items[0]) if items and page > 0 else None
                 return [r for _, r in items], nxt, prv
         else:
             skip = page * page_size
@@ -528,9 +543,28 @@ class DataStore:
         more = len(items) > page_size
         items = items[:page_size]
         recs = [r for _, r in items]
-        nxt = encode_token("PA", items[-1][0]) if more else None
-        prv = encode_token("PB", items[0][0]) if items and page > 0 else None
+        nxt = page_token("PA", items[-1]) if more else None
+        prv = page_token("PB", items[0]) if items and page > 0 else None
         return recs, nxt, prv
+
+    def _token_position(
+        self, resource: str, account: Account, gen: Any, token: str
+    ) -> tuple[str, tuple[int, int, int]]:
+        """(PA or PB, order key of the record the token names); 400 for an unknown one."""
+        named = SID_TOKEN.fullmatch(token)
+        if named is None:
+            return decode_token(token)
+        sid = named.group(1)
+        key = (resource, account.sid)
+        with self._lock:
+            for okey, rec in self._extras.get(key, ()):
+                if rec.get("sid") == sid:
+                    return token[:2], okey
+            moved = self._moved.get(key, ())
+        i = gen.index_of(sid) if gen is not None else None
+        if i is None or i in moved or gen.record(i).get("sid") != sid:
+            raise bad_request(20001, f"Invalid PageToken: {token}")
+        return token[:2], (-gen.sort_ts(i), 1, i)
 
     def truth(self, resource: str, account_sid: str | None = None, **filters: Any) -> list[dict]:
         """Every record the API would list for this query (all pages), in API order."""
