@@ -31,7 +31,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import schemas
-from tap_twilio.concurrency import walk_in_parallel
+from tap_twilio.concurrency import run_all, walk_in_parallel
 from tap_twilio.progress import StreamProgress
 from tap_twilio.settings import configured_end, configured_start, log_level_param
 from tap_twilio.transform import RecordTransformer, to_rfc3339
@@ -60,6 +60,10 @@ class ListQuery:
     # workers read in parallel: (first day, last day, open below, open above); an open end
     # leaves the outer slice unbounded there, as the user set no bound.
     split: tuple[dt.date, dt.date, bool, bool] | None = None
+    # A full history that no date filter can slice (records with null dates) is read on
+    # from several places of the one unfiltered list at once: records that date probes
+    # between these days find start walks after them (see `walk_from_seeds`).
+    seek: tuple[dt.date, dt.date] | None = None
 
 
 def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
@@ -242,11 +246,20 @@ class TwilioStream(RESTStream[str]):
                 start = oldest
             if end and end < start:
                 return []
-        lower = start or (None if self.null_dates else self.account_created(context))
-        split = None
-        if self.date_filter and lower is not None and self.workers > 1 and lower < (end or today):
+        created = self.account_created(context)
+        parallel = self.date_filter and self.workers > 1
+        lower = start or (None if self.null_dates else created)
+        split = seek = None
+        if parallel and lower is not None and lower < (end or today):
             split = (lower, end or today, start is None, end is None)
-        queries = [ListQuery(url, {**base, **self.date_params(start, end)}, split=split)]
+        elif parallel and start is None and created is not None:
+            if self.retention_days:
+                created = max(created, today - dt.timedelta(days=self.retention_days - 1))
+            if created < (end or today):
+                seek = (created, end or today)
+        queries = [
+            ListQuery(url, {**base, **self.date_params(start, end)}, split=split, seek=seek)
+        ]
         if self.null_dates and start is not None:
             horizon = max(start, today - self.lookback)
             queries.append(ListQuery(url, base, only_null=self.replication_key, since=horizon))
@@ -313,6 +326,9 @@ class TwilioStream(RESTStream[str]):
             if url and query.split:
                 yield from self.walk_slices(query, context, {r.get("sid") for r in records})
                 return
+            if url and query.seek:
+                yield from self.walk_from_seeds(query, context, records, url)
+                return
 
     def walk_slices(
         self, query: ListQuery, context: Context | None, seen: set[str]
@@ -335,6 +351,86 @@ class TwilioStream(RESTStream[str]):
             queries, lambda q: self.walk_pages(q, context), self.workers
         ):
             yield [r for r in page if r.get("sid") not in seen]
+
+    def walk_from_seeds(
+        self, query: ListQuery, context: Context | None, first_page: list[dict], next_url: str
+    ) -> Iterator[list[dict]]:
+        """The rest of an unfiltered list after its first page, read from several places.
+
+        Twilio's `next_page_uri` resumes a list with `PageToken=PA<SID of the page's last
+        record>`; the same token built from any record's SID resumes after that record.
+        Probes (one record each, newest on or before evenly spaced days) find such seed
+        records; a walk starts after each seed, and the walk from the first page, and every
+        walk stops at the first seed it meets. So each record is read once, whatever the
+        order of the seeds in the list, and records whose date is null are read too. If
+        Twilio refuses or ignores such a token, the list is read on in one walk.
+        """
+        assert query.seek is not None
+        seen = {r.get("sid") for r in first_page}
+        seeds = [sid for sid in self.probe_seeds(query, context) if sid not in seen]
+        seeded = self.fetch_seeded_first_pages(query, context, seeds, first_page)
+        stops = frozenset(seeds if seeded is not None else ())
+        walks = [(next_url, None)] + [(query.url, body) for body in seeded or ()]
+        yield from walk_in_parallel(
+            walks, lambda walk: self.walk_until(walk[0], walk[1], stops, context), self.workers
+        )
+
+    def probe_seeds(self, query: ListQuery, context: Context | None) -> list[str]:
+        """SIDs of the newest record on or before each of `2 * max_concurrency - 1` days
+        spread over the seek window (distinct, in no particular order)."""
+        assert query.seek is not None and self.date_filter
+        first, last = query.seek
+        days = [end for _, end in date_slices(first, last, self.workers * 2)[:-1]]
+        base = {k: v for k, v in query.params.items() if not k.startswith(self.date_filter)}
+        fetch = self.request_decorator(self.fetch_json)
+        probes = [
+            partial(fetch, query.url, {**base, **self.date_params(None, day), "PageSize": 1},
+                    context)
+            for day in days
+        ]
+        found = (self.page_records(body) for body in run_all(probes, self.workers))
+        return list(dict.fromkeys(records[0]["sid"] for records in found if records))
+
+    def fetch_seeded_first_pages(
+        self, query: ListQuery, context: Context | None, seeds: list[str], top: list[dict]
+    ) -> list[Any] | None:
+        """The first page after each seed, or None when Twilio does not seek that way."""
+        fetch = self.request_decorator(self.fetch_json)
+        pages = [
+            partial(fetch, query.url, {**query.params, "Page": 1, "PageToken": "PA" + sid},
+                    context)
+            for sid in seeds
+        ]
+        try:
+            bodies = run_all(pages, self.workers)
+        except TwilioAPIError as exc:
+            self.logger.warning("%s: a list cannot be resumed from a record (%s); reading "
+                                "it in one walk", self.name, exc)
+            return None
+        for sid, body in zip(seeds, bodies, strict=True):
+            records = self.page_records(body)
+            if records and (records[0].get("sid") in (sid, top[0].get("sid"))):
+                self.logger.warning("%s: Twilio ignored a PageToken; reading the list in one "
+                                    "walk", self.name)
+                return None
+        return bodies
+
+    def walk_until(
+        self, url: str | None, first_body: Any, stops: frozenset[str], context: Context | None
+    ) -> Iterator[list[dict]]:
+        """Pages from `url` (or from an already fetched first page) up to and including
+        the first record in `stops`."""
+        fetch = self.request_decorator(self.fetch_json)
+        while url:
+            body = first_body if first_body is not None else fetch(url, None, context)
+            first_body = None
+            records = self.page_records(body)
+            for i, record in enumerate(records):
+                if record.get("sid") in stops:
+                    yield records[: i + 1]
+                    return
+            yield records
+            url = self.next_page_url(body)
 
     def fetch_json(self, url: str, params: dict | None, context: Context | None) -> Any:
         """GET one page and decode it; a body that is not complete JSON is retried."""

@@ -1,8 +1,9 @@
 """Read Twilio lists concurrently while the SDK emits records in one thread.
 
-Twilio pages form a linked list (`next_page_uri`), so one list cannot be fetched in
-parallel; its date window can (`walk_in_parallel`: each date slice walked by its own
-worker), and the next accounts' lists can be started early (`FirstPagePrefetcher`). The
+Twilio pages form a linked list (`next_page_uri`), so one walk is serial; but a date
+window can be cut into slices, and a full list can be entered after any record whose SID
+is known, each walked by its own worker (`walk_in_parallel`), and the next accounts' lists
+can be started early (`FirstPagePrefetcher`). The
 main thread receives whole pages and emits the records, so the SDK's state and child syncs
 stay single-threaded.
 """
@@ -50,6 +51,19 @@ def walk_in_parallel(
                 yield from walk_pages
         return
     yield from _in_threads([lambda query=query: walk(query) for query in queries], max_workers)
+
+
+def run_all(tasks: list[Callable[[], Any]], max_workers: int) -> list[Any]:
+    """Each task's result, in order, with up to `max_workers` running at once; the first
+    failure is raised here."""
+    if len(tasks) <= 1 or max_workers <= 1:
+        return [task() for task in tasks]
+    pool = DaemonPool(min(max_workers, len(tasks)), "twilio")
+    try:
+        futures = [pool.submit(task) for task in tasks]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown()
 
 
 def _in_threads(

@@ -167,11 +167,11 @@ class StaticList:
 SID_TOKEN = re.compile(r"P[AB]([A-Z]{2}[0-9a-fA-F]{32})")
 
 
-def page_token(prefix: str, item: tuple[tuple[int, int, int], dict]) -> str:
+def page_token(prefix: str, item: tuple[tuple[int, int, int], dict], by_sid: bool) -> str:
     """Twilio's token for a page boundary: the prefix + the record's SID, else opaque."""
     okey, rec = item
     sid = rec.get("sid")
-    if isinstance(sid, str) and SID_TOKEN.fullmatch("PA" + sid):
+    if by_sid and isinstance(sid, str) and SID_TOKEN.fullmatch("PA" + sid):
         return prefix + sid
     return encode_token(prefix, okey)
 
@@ -205,8 +205,12 @@ class DataStore:
         account_ages_days: list[float] | None = None,
         subaccount_statuses: list[str] | None = None,
         now: datetime | None = None,
+        sid_page_tokens: bool = True,
     ) -> None:
         self.seed = seed
+        # False: opaque tokens only (a PageToken made from a SID is refused with a 400), to
+        # test a client that must not rely on Twilio's token shape.
+        self.sid_page_tokens = sid_page_tokens
         self.spec = load_spec()
         self.categories = tuple(self.spec["_meta"]["usage_categories"])
         if now is None:
@@ -519,8 +523,9 @@ class DataStore:
                 items = _take(self.iterate(resource, account, query, gen, before=okey), page_size)[
                     ::-1
                 ]
-                nxt = page_token("PA", items[-1]) if items else None
-                prv = page_token("PB", items[0]) if items and page > 0 else None
+                by_sid = self.sid_page_tokens
+                nxt = page_token("PA", items[-1], by_sid) if items else None
+                prv = page_token("PB", items[0], by_sid) if items and page > 0 else None
                 return [r for _, r in items], nxt, prv
         else:
             skip = page * page_size
@@ -543,15 +548,15 @@ class DataStore:
         more = len(items) > page_size
         items = items[:page_size]
         recs = [r for _, r in items]
-        nxt = page_token("PA", items[-1]) if more else None
-        prv = page_token("PB", items[0]) if items and page > 0 else None
+        nxt = page_token("PA", items[-1], self.sid_page_tokens) if more else None
+        prv = page_token("PB", items[0], self.sid_page_tokens) if items and page > 0 else None
         return recs, nxt, prv
 
     def _token_position(
         self, resource: str, account: Account, gen: Any, token: str
     ) -> tuple[str, tuple[int, int, int]]:
         """(PA or PB, order key of the record the token names); 400 for an unknown one."""
-        named = SID_TOKEN.fullmatch(token)
+        named = SID_TOKEN.fullmatch(token) if self.sid_page_tokens else None
         if named is None:
             return decode_token(token)
         sid = named.group(1)

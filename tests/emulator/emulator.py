@@ -27,6 +27,8 @@ class Emulator:
         latency: seconds slept per request (settable at run time: ``emu.latency = 0.2``).
         host, port: listen address (port 0 = a free port).
         api_key_kind: "main" (reads everything) or "standard" (401 on Accounts.json / Keys).
+        sid_page_tokens: PageTokens are PA/PB + a record's SID, as Twilio's (default); False
+            makes them opaque, so a token built from a SID is refused (400).
     """
 
     def __init__(
@@ -42,6 +44,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key_kind: str = "main",
+        sid_page_tokens: bool = True,
     ) -> None:
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
@@ -53,6 +56,7 @@ class Emulator:
             account_ages_days=account_ages_days,
             subaccount_statuses=subaccount_statuses,
             now=now,
+            sid_page_tokens=sid_page_tokens,
         )
         self.faults = FaultInjector()
         self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind)
