@@ -172,8 +172,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "max_concurrency",
         th.IntegerType,
         default=8,
-        description="Requests in flight at once per stream (date slices read in parallel), "
-        "and lists of the next accounts read ahead.",
+        description="Requests in flight at once per stream (date slices, or parts of a full "
+        "history, read in parallel), and lists of the next accounts read ahead.",
     ),
     th.Property(
         "max_retries",
