@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import math
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -74,10 +75,16 @@ def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date
     return [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(count)]
 
 
+def created_at(record: dict) -> dt.datetime | None:
+    """A raw record's `date_created`, if it has one."""
+    created = to_rfc3339(record.get("date_created"))
+    return dt.datetime.fromisoformat(created) if created else None
+
+
 def created_before(record: dict, day: dt.date) -> bool:
     """Whether a raw record was created before `day` (lists are newest first)."""
-    created = to_rfc3339(record.get("date_created"))
-    return created is not None and created[:10] < day.isoformat()
+    created = created_at(record)
+    return created is not None and created.date() < day
 
 
 class TwilioAPIError(FatalAPIError):
@@ -366,8 +373,13 @@ class TwilioStream(RESTStream[str]):
         Twilio refuses or ignores such a token, the list is read on in one walk.
         """
         assert query.seek is not None
+        first_day = query.seek[0]
+        oldest_seen = created_at(first_page[-1])
+        last_day = oldest_seen.date() if oldest_seen else query.seek[1]
+        wanted = self.pages_to_come(first_day, first_page)
         seen = {r.get("sid") for r in first_page}
-        seeds = [sid for sid in self.probe_seeds(query, context) if sid not in seen]
+        seeds = [sid for sid in self.probe_seeds(query, context, first_day, last_day, wanted)
+                 if sid not in seen]
         seeded = self.fetch_seeded_first_pages(query, context, seeds, first_page)
         stops = frozenset(seeds if seeded is not None else ())
         walks = [(next_url, None)] + [(query.url, body) for body in seeded or ()]
@@ -375,12 +387,25 @@ class TwilioStream(RESTStream[str]):
             walks, lambda walk: self.walk_until(walk[0], walk[1], stops, context), self.workers
         )
 
-    def probe_seeds(self, query: ListQuery, context: Context | None) -> list[str]:
-        """SIDs of the newest record on or before each of `2 * max_concurrency - 1` days
-        spread over the seek window (distinct, in no particular order)."""
-        assert query.seek is not None and self.date_filter
-        first, last = query.seek
-        days = [end for _, end in date_slices(first, last, self.workers * 2)[:-1]]
+    def pages_to_come(self, first_day: dt.date, first_page: list[dict]) -> int:
+        """About how many pages follow the first, at its pace back to `first_day`: a short
+        list is not worth many walks."""
+        newest, oldest = created_at(first_page[0]), created_at(first_page[-1])
+        if newest is None or oldest is None:
+            return self.workers * 2
+        span = (newest - oldest).total_seconds()
+        start = dt.datetime.combine(first_day, dt.time(), dt.timezone.utc)
+        return math.ceil((oldest - start).total_seconds() / span) if span > 0 else 1
+
+    def probe_seeds(
+        self, query: ListQuery, context: Context | None, first: dt.date, last: dt.date,
+        walks: int,
+    ) -> list[str]:
+        """SIDs of the newest record on or before each of `walks - 1` days spread over
+        [first, last] (distinct, in no particular order); at most `2 * max_concurrency - 1`."""
+        assert self.date_filter
+        walks = max(1, min(walks, self.workers * 2))
+        days = [end for _, end in date_slices(first, last, walks)[:-1]]
         base = {k: v for k, v in query.params.items() if not k.startswith(self.date_filter)}
         fetch = self.request_decorator(self.fetch_json)
         probes = [

@@ -103,3 +103,17 @@ def test_faults_while_reading_from_seeds_lose_and_double_nothing() -> None:
             emitted = run.keys(stream)
             assert len(emitted) == len(set(emitted)), stream
             assert sorted(emitted) == sorted(r["sid"] for r in truth(emu, stream)), stream
+
+
+def test_a_list_of_few_pages_gets_few_probes() -> None:
+    with Emulator(seed=33, subaccounts=0, sizes={"messages": 130, "calls": 10}) as emu:
+        config = emu.config(page_size=PAGE, max_concurrency=8)
+        catalog = catalog_selecting(config, {"messages"})
+        emu.clear_requests()
+        run = run_tap(config, catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert sorted(run.keys("messages")) == sorted(r["sid"] for r in truth(emu, "messages"))
+        main = list_requests(emu, "messages")
+        probes = [r for r in main if r.query.get("PageSize") == "1"]
+        assert len(probes) <= 2  # not 2 * max_concurrency - 1 = 15, for three pages
+        assert len(main) - len(probes) <= 3 + len(probes)
