@@ -1,0 +1,103 @@
+"""stdout as a target reads it: every message once, in order, and every RECORD written out
+before the STATE that covers it, also when stdout is unbuffered (PYTHONUNBUFFERED=1)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from typing import Any
+
+import pytest
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
+
+from tap_twilio.tap import RecordBufferingWriter
+from tests.tap_runner import record_key, run_tap, truth
+
+
+class RawStdout(io.RawIOBase):
+    """An unbuffered stdout (what `sys.stdout.buffer` is under PYTHONUNBUFFERED=1) that
+    records each write; `limit` makes it accept only part of a long write, as a pipe may."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.writes: list[bytes] = []
+        self.limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data[: self.limit] if self.limit else data)
+        self.writes.append(chunk)
+        return len(chunk)
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.writes)
+
+
+def unbuffered_stdout(monkeypatch: pytest.MonkeyPatch, limit: int | None = None) -> RawStdout:
+    """Replace stdout inside the test itself (pytest sets its own at the start of a test)."""
+    raw = RawStdout(limit)
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+    return raw
+
+
+def messages(count: int) -> list[Any]:
+    schema = SchemaMessage("messages", {"properties": {"sid": {"type": "string"}}}, ["sid"])
+    records = [RecordMessage("messages", {"sid": f"SM{i:032d}", "body": "x" * 200})
+               for i in range(count)]
+    return [schema, *records, StateMessage({"bookmarks": {"messages": {"n": count}}})]
+
+
+def expected_bytes(items: list[Any]) -> bytes:
+    writer = MsgSpecWriter()
+    return b"".join(bytes(writer.format_message(item)) for item in items)
+
+
+def test_records_reach_stdout_in_blocks_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    items = messages(2000)  # ~500 KB of records
+    writer = RecordBufferingWriter()
+    for item in items:
+        writer.write_message(item)
+    assert raw_stdout.data == expected_bytes(items)
+    assert not writer.pending
+    # One write per ~64 KiB block, not one per record (the SDK's writer: 2002 writes).
+    assert len(raw_stdout.writes) <= len(raw_stdout.data) // writer.BLOCK_BYTES + 3
+
+
+def test_every_record_is_written_before_the_state_that_covers_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    items = messages(10)
+    writer = RecordBufferingWriter()
+    for item in items[:-1]:
+        writer.write_message(item)
+    assert raw_stdout.data == expected_bytes(items[:1])  # SCHEMA out, the records held
+    writer.write_message(items[-1])
+    assert raw_stdout.data == expected_bytes(items)
+
+
+def test_a_partial_write_is_completed(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = unbuffered_stdout(monkeypatch, limit=1000)
+    items = messages(300)
+    writer = RecordBufferingWriter()
+    for item in items:
+        writer.write_message(item)
+    assert raw.data == expected_bytes(items)
+
+
+def test_unbuffered_stdout_run_is_complete(emulator) -> None:
+    """A real run with PYTHONUNBUFFERED=1: every record once, the final STATE last."""
+    run = run_tap({**emulator.config(), "page_size": 50}, env={"PYTHONUNBUFFERED": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    for stream in ("messages", "calls", "accounts"):
+        emitted = [record_key(stream, r) for r in run.records[stream]]
+        assert len(emitted) == len(set(emitted)), stream
+        assert set(emitted) == {record_key(stream, r) for r in truth(emulator, stream)}
+    last = json.loads(run.stdout.splitlines()[-1])
+    assert last["type"] == "STATE"
+    assert last["value"] == run.last_state
