@@ -413,6 +413,51 @@ def test_every_stream_has_a_transformer() -> None:
         assert t({}) == {}
 
 
+DATE_TIMES = [
+    "Tue, 31 Aug 2010 20:36:28 +0000", "Tue, 01 Aug 2010 00:00:00 +0000",
+    "Sat, 28 Feb 2015 23:59:59 GMT", "Thu, 29 Feb 2024 12:00:00 +0000",
+    "Wed, 29 Feb 2023 12:00:00 +0000", "Mon, 31 Apr 2023 12:00:00 +0000",
+    "Mon, 30 Apr 2023 12:00:00 -0000", "Fri, 24 May 2019 17:44:46 +0530",
+    "Fri, 24 May 2019 17:44:46 -0800", "Fri, 24 May 2019 24:00:00 +0000",
+    "Fri, 4 May 2019 17:44:46 +0000", "24 May 2019 17:44:46 +0000",
+    "2015-07-30T20:00:00Z", "2015-07-30T20:00:00.25-01:00", "", "yesterday", 5,
+]
+
+
+@pytest.mark.parametrize("value", DATE_TIMES)
+def test_record_date_times_are_those_of_to_rfc3339(value: Any) -> None:
+    """The transformer's inline path for Twilio's layout gives what to_rfc3339 gives (or
+    the same refusal), for every field and however often a value comes."""
+    t = transformer("messages")
+    try:
+        expected: Any = to_rfc3339(value)
+    except ValueError:
+        expected = TransformError
+    for _ in range(2):
+        for field in t.datetime_fields:
+            if expected is TransformError:
+                with pytest.raises(TransformError, match=field):
+                    t({field: value})
+            else:
+                assert t({field: value}) == {field: expected}
+
+
+def test_repeated_values_convert_alike_and_bad_ones_always_fail() -> None:
+    t = transformer("messages")
+    prices = [t({**MESSAGE, "price": "-0.00750"})["price"] for _ in range(3)]
+    assert prices == [Decimal("-0.00750")] * 3 and str(prices[-1]) == "-0.00750"
+    assert t({"num_media": "0"}) == {"num_media": 0} and t({"num_media": "00"}) == {"num_media": 0}
+    assert t({"num_segments": ""}) == {"num_segments": None}
+    for _ in range(2):  # a refused value is refused every time, never remembered
+        with pytest.raises(TransformError, match="price"):
+            t({"price": "abc"})
+        with pytest.raises(TransformError, match="num_media"):
+            t({"num_media": "4.5"})
+    # Many distinct values (more than are remembered) still convert exactly.
+    for i in range(5000):
+        assert t({"price": f"-{i}.5"}) == {"price": Decimal(f"-{i}.5")}
+
+
 def test_transformed_record_serializes_as_json_numbers() -> None:
     """Decimal → JSON number (the SDK writers use simplejson/msgspec with decimal support)."""
     import simplejson
