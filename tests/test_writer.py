@@ -1,5 +1,6 @@
-"""stdout as a target reads it: every message once, in order, and every RECORD written out
-before the STATE that covers it, also when stdout is unbuffered (PYTHONUNBUFFERED=1)."""
+"""stdout as a target reads it: every message once, in order, only the selected properties,
+and every RECORD written out before the STATE that covers it, also when stdout is
+unbuffered (PYTHONUNBUFFERED=1)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 
 from tap_twilio.tap import RecordBufferingWriter
-from tests.tap_runner import record_key, run_tap, truth
+from tests.tap_runner import catalog_selecting, record_key, run_tap, truth
 
 
 class RawStdout(io.RawIOBase):
@@ -101,3 +102,25 @@ def test_unbuffered_stdout_run_is_complete(emulator) -> None:
     last = json.loads(run.stdout.splitlines()[-1])
     assert last["type"] == "STATE"
     assert last["value"] == run.last_state
+
+
+def test_deselected_properties_are_not_written(emulator) -> None:
+    """A catalog that deselects properties gets RECORD (and SCHEMA) messages without them,
+    and the same bookmarks as a run that selects every property."""
+    config = {**emulator.config(), "page_size": 50}
+    catalog = catalog_selecting(config, {"accounts", "messages"})
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "messages")
+    for metadata in entry["metadata"]:
+        if metadata["breadcrumb"] in (["properties", "body"], ["properties", "price"]):
+            metadata["metadata"]["selected"] = False
+    narrow = run_tap(config, catalog=catalog)
+    full = run_tap(config, catalog=catalog_selecting(config, {"accounts", "messages"}))
+    assert narrow.returncode == 0 and full.returncode == 0, narrow.stderr[-2000:]
+    assert len(narrow.records["messages"]) == len(full.records["messages"]) > 0
+    for record in narrow.records["messages"]:
+        assert "body" not in record and "price" not in record
+        assert record["sid"] and "date_created" in record
+    assert any("body" in record for record in full.records["messages"])
+    properties = narrow.schemas["messages"]["schema"]["properties"]
+    assert "body" not in properties and "price" not in properties
+    assert narrow.last_state == full.last_state
