@@ -9,4 +9,5 @@ if ! command -v uv >/dev/null 2>&1; then
   uv_dir=$(python3 -c "import os, uv; print(os.path.dirname(uv.find_uv_bin()))")
   export PATH="$uv_dir:$PATH"
 fi
-uv sync --frozen --quiet
+# Bytecode compiled once: otherwise every run compiles ~500 modules (~0.6 s of start-up).
+uv sync --frozen --quiet --compile-bytecode

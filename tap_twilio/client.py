@@ -30,6 +30,7 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
+from singer_sdk.singerlib import RecordMessage
 
 from tap_twilio import schemas
 from tap_twilio.concurrency import run_all, walk_in_parallel
@@ -574,6 +575,30 @@ class TwilioStream(RESTStream[str]):
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         return self.transformer(row)
+
+    @cached_property
+    def nothing_deselected(self) -> bool:
+        """Whether the catalog selects every property (the usual case)."""
+        return all(self.mask.values())
+
+    def _generate_record_messages(self, record: dict) -> Iterator[RecordMessage]:
+        # singer-sdk 0.54.9's Stream._generate_record_messages, less two steps that cannot
+        # change a record here: `pop_deselected_record_properties` when nothing is
+        # deselected, and conformance at level NONE. That walk of every property (and of
+        # subresource_uris) was ~20% of the tap's CPU per record; measured with it gone,
+        # 0.38x -> 0.6x the floor at latency 0. Deselected properties take the SDK's path.
+        if not self.nothing_deselected or self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=self._stream_version,
+                    time_extracted=dt.datetime.now(dt.timezone.utc),
+                )
 
     def generate_child_contexts(self, record: dict, context: Context | None) -> Iterator[Context]:
         # No context at all (not a None one) for a record without children: the SDK would
