@@ -28,9 +28,11 @@ import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._state import increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
 from tap_twilio import schemas
 from tap_twilio.concurrency import run_all, walk_in_parallel
@@ -575,6 +577,24 @@ class TwilioStream(RESTStream[str]):
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         return self.transformer(row)
+
+    def _increment_stream_state(
+        self, latest_record: dict, *, context: Context | None = None
+    ) -> None:
+        # singer-sdk 0.54.9's StreamStateManager.increment_state looks the partition's state
+        # up for every record (a context dict filtered, the partitions list searched). The
+        # records of one partition come with one context object, so here the lookup is
+        # made once per partition; the bookmark update itself is the SDK's.
+        if self.replication_method != REPLICATION_INCREMENTAL or not self.replication_key:
+            super()._increment_stream_state(latest_record, context=context)
+            return
+        cached = self.__dict__.get("_partition_state")
+        if cached is None or cached[0] is not context:
+            cached = (context, self.state_manager.get_context_state(context))
+            self.__dict__["_partition_state"] = cached
+        increment_state(cached[1], latest_record=latest_record,
+                        replication_key=self.replication_key, is_sorted=self.is_sorted,
+                        check_sorted=self.check_sorted)
 
     @cached_property
     def nothing_deselected(self) -> bool:
