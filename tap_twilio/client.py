@@ -209,6 +209,11 @@ class TwilioStream(RESTStream[str]):
             start = max(start, resume) if start else resume
         return start, configured_end(self.config)
 
+    def undated_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A query's parameters less its date filter (to set other bounds)."""
+        assert self.date_filter
+        return {k: v for k, v in params.items() if not k.startswith(self.date_filter)}
+
     def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
         """Twilio's day-granular date filter for a window, e.g. `DateSent>=2024-05-01`."""
         if not self.date_filter:
@@ -309,22 +314,20 @@ class TwilioStream(RESTStream[str]):
     def prefetch_entry(self, context: Context) -> tuple[Any, list[ListQuery], list[Any]]:
         """What the prefetcher may fetch ahead for this partition: each query's first page."""
         queries = self.list_queries(context)
-        fetch = self.request_decorator(self.fetch_json)
         return (self.prefetch_key(context), queries,
-                [partial(fetch, q.url, q.params, context) for q in queries])
+                [partial(self.fetch_retried, q.url, q.params, context) for q in queries])
 
     def walk_pages(
         self, query: ListQuery, context: Context | None, first_page: Future | None = None
     ) -> Iterator[list[dict]]:
         """Every page of one query, following `next_page_uri` to the end, or, for a long
         list that may be split, its first page and then the window in parallel slices."""
-        fetch = self.request_decorator(self.fetch_json)
         url, params = query.url, query.params
         while url:
             if first_page is not None:
                 body, first_page = first_page.result(), None
             else:
-                body = fetch(url, params, context)
+                body = self.fetch_retried(url, params, context)
             records = self.page_records(body)
             if query.only_null:
                 yield [r for r in records if r.get(query.only_null) in (None, "")]
@@ -348,7 +351,7 @@ class TwilioStream(RESTStream[str]):
         assert query.split is not None
         lower, upper, open_below, open_above = query.split
         slices = date_slices(lower, upper, self.workers * 2)
-        base = {k: v for k, v in query.params.items() if not k.startswith(self.date_filter)}
+        base = self.undated_params(query.params)
         queries = [
             ListQuery(query.url, {**base, **self.date_params(
                 # The outer slices stay open where the user set no bound: nothing is cut off.
@@ -409,11 +412,10 @@ class TwilioStream(RESTStream[str]):
         assert self.date_filter
         walks = max(1, min(walks, self.workers * 2))
         days = [end for _, end in date_slices(first, last, walks)[:-1]]
-        base = {k: v for k, v in query.params.items() if not k.startswith(self.date_filter)}
-        fetch = self.request_decorator(self.fetch_json)
+        base = self.undated_params(query.params)
         probes = [
-            partial(fetch, query.url, {**base, **self.date_params(None, day), "PageSize": 1},
-                    context)
+            partial(self.fetch_retried, query.url,
+                    {**base, **self.date_params(None, day), "PageSize": 1}, context)
             for day in days
         ]
         found = (self.page_records(body) for body in run_all(probes, self.workers))
@@ -423,10 +425,9 @@ class TwilioStream(RESTStream[str]):
         self, query: ListQuery, context: Context | None, seeds: list[str], top: list[dict]
     ) -> list[Any] | None:
         """The first page after each seed, or None when Twilio does not seek that way."""
-        fetch = self.request_decorator(self.fetch_json)
         pages = [
-            partial(fetch, query.url, {**query.params, "Page": 1, "PageToken": "PA" + sid},
-                    context)
+            partial(self.fetch_retried, query.url,
+                    {**query.params, "Page": 1, "PageToken": "PA" + sid}, context)
             for sid in seeds
         ]
         try:
@@ -448,10 +449,11 @@ class TwilioStream(RESTStream[str]):
     ) -> Iterator[list[dict]]:
         """Pages from `url` (or from an already fetched first page) up to and including
         the first record in `stops`."""
-        fetch = self.request_decorator(self.fetch_json)
         while url:
-            body = first_body if first_body is not None else fetch(url, None, context)
-            first_body = None
+            if first_body is not None:
+                body, first_body = first_body, None
+            else:
+                body = self.fetch_retried(url, None, context)
             records = self.page_records(body)
             for i, record in enumerate(records):
                 if record.get("sid") in stops:
@@ -459,6 +461,11 @@ class TwilioStream(RESTStream[str]):
                     return
             yield records
             url = self.next_page_url(body)
+
+    @cached_property
+    def fetch_retried(self) -> Callable[[str, dict | None, Context | None], Any]:
+        """`fetch_json` with the retries of `request_decorator`."""
+        return self.request_decorator(self.fetch_json)
 
     def fetch_json(self, url: str, params: dict | None, context: Context | None) -> Any:
         """GET one page and decode it; a body that is not complete JSON is retried."""
