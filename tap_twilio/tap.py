@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from functools import cached_property
 from typing import Any
 
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_twilio.concurrency import FirstPagePrefetcher
@@ -23,7 +24,7 @@ from tap_twilio.streams import STREAM_TYPES
 
 
 class RecordBufferingWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, writing RECORD lines in blocks of about 64 KiB.
+    """The SDK's msgspec writer, writing RECORD lines in blocks of about 1 MiB.
 
     The SDK's writer writes and flushes stdout after every message: one `write` syscall per
     record, about 7% of the tap's CPU (benchmark profile). Letting `sys.stdout`'s buffer
@@ -32,19 +33,48 @@ class RecordBufferingWriter(MsgSpecWriter):
     still one syscall (~16% of the main thread's time). So the records collect in a buffer
     of our own, written out when it is full and before every other message (SCHEMA, STATE,
     ...): a target still receives every record before the STATE that covers it, and
-    records a killed run never wrote are re-read from that STATE.
+    records a killed run never wrote are re-read from that STATE. Each write lets the
+    page-reading threads take the GIL, and the main thread waits to get it back, so the
+    blocks are large (1 MiB: ~100 writes per 100,000 messages).
     """
 
-    BLOCK_BYTES = 64 * 1024
+    BLOCK_BYTES = 1024 * 1024
+    clock = staticmethod(time.time)
 
     def __init__(self) -> None:
         super().__init__()
         self.pending = bytearray()
+        self._clock = 0.0
+        self._now = dt.datetime.now(dt.timezone.utc)
 
     def write_message(self, message: Message) -> None:
         self.pending += self.format_message(message)
         if len(self.pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
+
+    def write_record(self, stream: str, record: dict, version: int | None) -> None:
+        """A RECORD message: the bytes of `write_message(RecordMessage(...))`, stamped with
+        the time it is written (to the millisecond).
+
+        The stream's fast path (client.py) calls this for every record: building a
+        RecordMessage dataclass and its dict for each record was ~15% of the main thread,
+        and reading the clock into a new datetime ~5%.
+        """
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = self.now()
+        encoder.encode_into(message, self.pending, -1)  # -1: append
+        self.pending += b"\n"
+        if len(self.pending) >= self.BLOCK_BYTES:
+            self.flush()
+
+    def now(self) -> dt.datetime:
+        """The current UTC time, read again when a millisecond has passed."""
+        clock = self.clock()
+        if clock - self._clock >= 0.001:
+            self._clock, self._now = clock, dt.datetime.fromtimestamp(clock, dt.timezone.utc)
+        return self._now
 
     def flush(self) -> None:
         """Write out the buffered lines and flush stdout."""

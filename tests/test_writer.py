@@ -4,6 +4,7 @@ unbuffered (PYTHONUNBUFFERED=1)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sys
@@ -124,3 +125,20 @@ def test_deselected_properties_are_not_written(emulator) -> None:
     properties = narrow.schemas["messages"]["schema"]["properties"]
     assert "body" not in properties and "price" not in properties
     assert narrow.last_state == full.last_state
+
+
+def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    writer = RecordBufferingWriter()
+    writer.clock = lambda: 1700000000.25  # one stamp for the whole test
+    record = {"sid": "SM1", "price": None, "num_media": 2, "body": "é \"quoted\"\n"}
+    writer.write_record("messages", record, None)
+    writer.write_record("messages", record, 1700000000000)
+    writer.flush()
+    stamp = dt.datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=dt.timezone.utc)
+    expected = [
+        RecordMessage("messages", record, time_extracted=stamp),
+        RecordMessage("messages", record, version=1700000000000, time_extracted=stamp),
+    ]
+    assert raw_stdout.data == expected_bytes(expected)
