@@ -93,9 +93,17 @@ def test_a_partial_write_is_completed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unbuffered_stdout_run_is_complete(emulator) -> None:
-    """A real run with PYTHONUNBUFFERED=1: every record once, the final STATE last."""
+    """A real run with PYTHONUNBUFFERED=1: every record once, the final STATE last, each
+    RECORD stamped with a UTC time_extracted within the run."""
+    started = dt.datetime.now(dt.timezone.utc)
     run = run_tap({**emulator.config(), "page_size": 50}, env={"PYTHONUNBUFFERED": "1"})
+    finished = dt.datetime.now(dt.timezone.utc)
     assert run.returncode == 0, run.stderr[-2000:]
+    stamps = [json.loads(line)["time_extracted"] for line in run.stdout.splitlines()
+              if line.startswith('{"type":"RECORD"')]
+    assert stamps and all(stamp.endswith("Z") for stamp in stamps)
+    times = [dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) for stamp in stamps]
+    assert started <= min(times) and max(times) <= finished
     for stream in ("messages", "calls", "accounts"):
         emitted = [record_key(stream, r) for r in run.records[stream]]
         assert len(emitted) == len(set(emitted)), stream
@@ -131,12 +139,11 @@ def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.M
     """The fast path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
     raw_stdout = unbuffered_stdout(monkeypatch)
     writer = RecordBufferingWriter()
-    writer.clock = lambda: 1700000000.25  # one stamp for the whole test
     record = {"sid": "SM1", "price": None, "num_media": 2, "body": "é \"quoted\"\n"}
-    writer.write_record("messages", record, None)
-    writer.write_record("messages", record, 1700000000000)
-    writer.flush()
     stamp = dt.datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=dt.timezone.utc)
+    writer.write_record("messages", record, None, stamp)
+    writer.write_record("messages", record, 1700000000000, stamp)
+    writer.flush()
     expected = [
         RecordMessage("messages", record, time_extracted=stamp),
         RecordMessage("messages", record, version=1700000000000, time_extracted=stamp),
