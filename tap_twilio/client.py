@@ -26,7 +26,7 @@ import backoff
 import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._state import increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -126,6 +126,9 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+PAGES_PER_WALK = 2  # pages (of those after the first) per walk of a full history, at least
 
 
 class TwilioStream(RESTStream[str]):
@@ -383,7 +386,8 @@ class TwilioStream(RESTStream[str]):
         first_day = query.seek[0]
         oldest_seen = created_at(first_page[-1])
         last_day = oldest_seen.date() if oldest_seen else query.seek[1]
-        wanted = self.pages_to_come(first_day, first_page)
+        # A walk costs a probe and a partial last page: worth it from two pages on.
+        wanted = math.ceil(self.pages_to_come(first_day, first_page) / PAGES_PER_WALK)
         seen = {r.get("sid") for r in first_page}
         seeds = [sid for sid in self.probe_seeds(query, context, first_day, last_day, wanted)
                  if sid not in seen]
@@ -399,7 +403,7 @@ class TwilioStream(RESTStream[str]):
         list is not worth many walks."""
         newest, oldest = created_at(first_page[0]), created_at(first_page[-1])
         if newest is None or oldest is None:
-            return self.workers * 2
+            return self.workers * PAGES_PER_WALK
         span = (newest - oldest).total_seconds()
         start = dt.datetime.combine(first_day, dt.time(), dt.timezone.utc)
         return math.ceil((oldest - start).total_seconds() / span) if span > 0 else 1
@@ -487,6 +491,14 @@ class TwilioStream(RESTStream[str]):
             raise RetriableAPIError(
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
             ) from None
+
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        tags = {metrics.Tag.STREAM: self.name}
+        if endpoint:
+            tags[metrics.Tag.ENDPOINT] = endpoint
+        return RecordCounter(metrics.Metric.RECORD_COUNT, tags, log_interval=log_interval)
 
     @cached_property
     def progress(self) -> StreamProgress:
@@ -698,6 +710,25 @@ class TwilioStream(RESTStream[str]):
         child = dict(context or {})
         child.update({key: record[field] for key, field in self.child_keys.items()})
         return child
+
+
+class RecordCounter(metrics.Counter):
+    """The SDK's record counter (the `record_count` METRIC lines), reading the clock every
+    100 records instead of at every record (~3% of the main thread)."""
+
+    CHECK_EVERY = 100
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unchecked = 0
+
+    def increment(self, value: int = 1) -> None:
+        self.value += value
+        self.unchecked += 1
+        if self.unchecked >= self.CHECK_EVERY:
+            self.unchecked = 0
+            if self._ready_to_log():
+                self._pop()
 
 
 def describe_failure(exc: BaseException | None) -> str:

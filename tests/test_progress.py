@@ -3,6 +3,7 @@ without the SDK's per-request JSON metrics or per-partition repetitions."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from tap_twilio.streams import STREAM_NAMES
@@ -41,6 +42,16 @@ def test_progress_and_summary_lines(emulator) -> None:
 
 
 def test_sdk_metrics_can_be_turned_back_on(emulator) -> None:
+    """With the SDK's metrics on, its record_count points add up to the records emitted."""
     run = run_tap(emulator.config(), env={"TAP_TWILIO_SDK_METRICS": "1"})
     assert run.returncode == 0, run.stderr[-2000:]
     assert "METRIC:" in run.stderr
+    counted: dict[str, int] = {}
+    for line in run.stderr.splitlines():
+        if "METRIC:" in line:
+            point = json.loads(line.split("METRIC:", 1)[1])
+            if point["metric"] == "record_count":
+                stream = point["tags"]["stream"]
+                counted[stream] = counted.get(stream, 0) + point["value"]
+    for stream in ("accounts", "calls", "messages"):
+        assert counted[stream] == len(run.records[stream]) > 0, stream
