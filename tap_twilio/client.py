@@ -492,13 +492,10 @@ class TwilioStream(RESTStream[str]):
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
             ) from None
 
-    def get_record_counter(
-        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
-    ) -> metrics.Counter:
-        tags = {metrics.Tag.STREAM: self.name}
-        if endpoint:
-            tags[metrics.Tag.ENDPOINT] = endpoint
-        return RecordCounter(metrics.Metric.RECORD_COUNT, tags, log_interval=log_interval)
+    def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
+        """The SDK's record counter (its metric and tags), as a RecordCounter."""
+        sdk = super().get_record_counter(**kwargs)
+        return RecordCounter(sdk.metric, sdk.tags, log_interval=sdk.log_interval)
 
     @cached_property
     def progress(self) -> StreamProgress:
