@@ -70,6 +70,11 @@ class ListQuery:
     # between these days find start walks after them (see `walk_from_seeds`).
     seek: tuple[dt.date, dt.date] | None = None
 
+    @property
+    def request(self) -> tuple[str, tuple]:
+        """What identifies the first page's request (for pages fetched ahead)."""
+        return self.url, tuple(sorted(self.params.items()))
+
 
 def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
     """[first, last] cut into at most `count` contiguous whole-day ranges, oldest first."""
@@ -259,7 +264,7 @@ class TwilioStream(RESTStream[str]):
             return [body]
         return body.get(self.list_key) or []
 
-    def list_queries(self, context: Context | None) -> list[ListQuery]:
+    def list_queries(self, context: Context | None, planning: bool = False) -> list[ListQuery]:
         """The queries that together list this partition.
 
         The first lists the window; if it is longer than one page, the rest is read in day
@@ -268,6 +273,7 @@ class TwilioStream(RESTStream[str]):
         `date_sent`, a call not yet dialled), so for such resources a read of the full
         history is one unfiltered walk, and a dated window adds a sweep that lists the last
         `lookback_days` without a date filter and keeps the records whose date is null.
+        `planning`: asked by the prefetcher ahead of the read (nothing is logged then).
         """
         url = self.get_url(context)
         base: dict[str, Any] = {"PageSize": self.config.get("page_size", 1000)}
@@ -277,8 +283,9 @@ class TwilioStream(RESTStream[str]):
         if start and self.retention_days:
             oldest = today - dt.timedelta(days=self.retention_days - 1)
             if start < oldest:
-                self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
-                                 self.name, self.retention_days, oldest, start)
+                if not planning:  # said once, when the list is read
+                    self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
+                                     self.name, self.retention_days, oldest, start)
                 start = oldest
             if end and end < start:
                 return []
@@ -307,13 +314,9 @@ class TwilioStream(RESTStream[str]):
         return getattr(self._tap, "account_created", {}).get(sid)
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        prefetched = self._tap.prefetcher.take(self.prefetch_key(context))
-        if prefetched:  # first pages fetched while an earlier list was read
-            queries, first_pages = prefetched
-        else:
-            queries = self.list_queries(context)
-            first_pages = [None] * len(queries)
-        walks = list(zip(queries, first_pages, strict=True))
+        # First pages fetched ahead, while an earlier list was read (see concurrency.py).
+        fetched = self._tap.prefetcher.take(self.prefetch_key(context))
+        walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
@@ -333,11 +336,12 @@ class TwilioStream(RESTStream[str]):
     def prefetch_key(self, context: Context | None) -> tuple[str, str | None]:
         return (self.name, (context or {}).get("account_sid"))
 
-    def prefetch_entry(self, context: Context) -> tuple[Any, list[ListQuery], list[Any]]:
+    def prefetch_entry(self, context: Context) -> tuple[Any, dict[Any, Callable[[], Any]]]:
         """What the prefetcher may fetch ahead for this partition: each query's first page."""
-        queries = self.list_queries(context)
-        return (self.prefetch_key(context), queries,
-                [partial(self.fetch_retried, q.url, q.params, context) for q in queries])
+        return (self.prefetch_key(context), {
+            query.request: partial(self.fetch_retried, query.url, query.params, context)
+            for query in self.list_queries(context, planning=True)
+        })
 
     def walk_pages(
         self, query: ListQuery, context: Context | None, first_page: Future | None = None

@@ -120,46 +120,50 @@ class FirstPagePrefetcher:
     so a run over many subaccounts would wait one round trip per (account, list). The plan
     is the SDK's own order (account by account, stream by stream); for up to `ahead`
     partitions past the one being read, the first page of each of their queries is fetched
-    by `workers` threads. Only first pages are held, so memory stays at a few pages per
-    partition ahead.
+    by `workers` threads. A partition's pages are held by request (URL and parameters), so
+    the stream takes only those it still asks for. Only first pages are held, so memory
+    stays at a few pages per partition ahead.
     """
 
     def __init__(self, workers: int, ahead: int) -> None:
         self._pool = DaemonPool(workers, "prefetch")
         self._ahead = ahead
-        self._plan: list[tuple[Any, Any, list[Callable[[], Any]]]] = []
+        self._plan: list[tuple[Any, dict[Any, Callable[[], Any]]]] = []
         self._position: dict[Any, int] = {}
-        self._started: dict[Any, tuple[Any, list[Future]]] = {}
+        self._started: dict[Any, dict[Any, Future]] = {}
         self._next = 0  # first plan entry not yet started
 
     @property
     def enabled(self) -> bool:
         return self._ahead > 0
 
-    def plan(self, entries: list[tuple[Any, Any, list[Callable[[], Any]]]]) -> None:
-        """`(key, queries, first-page fetches)` in the order the sync will ask for them."""
+    def plan(self, entries: list[tuple[Any, dict[Any, Callable[[], Any]]]]) -> None:
+        """`(partition key, {request key: first-page fetch})` in the order the sync will
+        ask for them. A later plan replaces an earlier one; pages already started stay."""
         if not self.enabled:
             return
         self._plan = entries
-        self._position = {key: i for i, (key, _, _) in enumerate(entries)}
+        self._position = {key: i for i, (key, _) in enumerate(entries)}
         self._next = 0
         self._start_until(self._ahead)
 
-    def take(self, key: Any) -> tuple[Any, list[Future]] | None:
-        """`(queries, future first pages)` for a planned partition, or None to read as usual."""
+    def take(self, key: Any) -> dict[Any, Future]:
+        """The future first pages of a partition by request key (empty: none fetched)."""
         position = self._position.pop(key, None)
-        if position is None:
-            return None
-        self._start_until(position + 1 + self._ahead)
-        return self._started.pop(key, None)
+        if position is not None:
+            self._start_until(position + 1 + self._ahead)
+        return self._started.pop(key, {})
 
     def close(self) -> None:
         self._pool.shutdown()
 
     def _start_until(self, end: int) -> None:
         while self._next < min(end, len(self._plan)):
-            key, queries, fetches = self._plan[self._next]
-            self._started[key] = (queries, [self._pool.submit(fetch) for fetch in fetches])
+            key, fetches = self._plan[self._next]
+            if key not in self._started:
+                self._started[key] = {
+                    request: self._pool.submit(fetch) for request, fetch in fetches.items()
+                }
             self._next += 1
 
 

@@ -50,6 +50,12 @@ class AccountsStream(TwilioStream):
         return True
 
     def request_records(self, context: Context | None) -> Any:
+        # The credentials' own account is read whatever the list says (unless the settings
+        # name accounts): its first pages are fetched while the list is asked for.
+        main = self.config["account_sid"]
+        if not self.config.get("account_name") and main in (self.config.get("account_sids")
+                                                            or [main]):
+            self.plan_prefetch([{"sid": main}])
         # The list is small (an account and its subaccounts): read it whole, so a setting
         # that names a missing account fails before any account's data is read.
         accounts = [r for r in super().request_records(context) if self.in_scope(r)]
@@ -194,7 +200,7 @@ class AccountBalanceStream(AccountScopedStream):
     list_key = None
     primary_keys = ("account_sid",)
 
-    def list_queries(self, context: Context | None) -> list[ListQuery]:
+    def list_queries(self, context: Context | None, planning: bool = False) -> list[ListQuery]:
         return [ListQuery(self.get_url(context), {})]
 
 

@@ -149,6 +149,35 @@ def test_next_accounts_lists_are_read_ahead_once_each() -> None:
                 for r in truth(emu, stream))
 
 
+def test_the_main_accounts_lists_are_asked_for_with_the_accounts_list() -> None:
+    """The credentials' own account is read whatever the accounts list says, so its first
+    pages need not wait for that list: they are asked for at the same time, once each.
+    Accounts the settings leave out are never asked for."""
+    from tests.emulator import Emulator
+
+    with Emulator(seed=43, subaccounts=2, latency=0.2) as emu:
+        config = emu.config()
+        catalog = catalog_selecting(config, {"messages", "calls", "queues"})
+        emu.clear_requests()
+        run = run_tap(config, catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        (accounts,) = [r for r in emu.requests if r.resource == "accounts"]
+        answered = accounts.started + accounts.duration
+        main_first = [r for r in emu.requests if r.account_sid == emu.account_sid
+                      and r.resource != "accounts" and "PageToken" not in r.query
+                      and r.query.get("PageSize") != "1"]
+        assert {r.resource for r in main_first} == {"messages", "calls", "queues"}
+        assert len(main_first) == 3  # each once: the read takes the page fetched ahead
+        assert all(r.started < answered for r in main_first)
+        assert sorted(run.keys("messages")) == sorted(r["sid"] for r in truth(emu, "messages"))
+
+        sub = emu.subaccount_sids[0]
+        emu.clear_requests()
+        run = run_tap({**config, "account_sids": [sub]}, catalog=catalog)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert {r.account_sid for r in emu.requests if r.resource != "accounts"} == {sub}
+
+
 def test_a_window_is_split_into_slices_only_when_it_is_longer_than_a_page(emulator) -> None:
     catalog = catalog_selecting(emulator.config(), {"notifications"})
     emulator.clear_requests()
