@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import sys
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -139,13 +140,18 @@ def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.M
     """The fast path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
     raw_stdout = unbuffered_stdout(monkeypatch)
     writer = RecordBufferingWriter()
-    record = {"sid": "SM1", "price": None, "num_media": 2, "body": "é \"quoted\"\n"}
+    record = {"sid": "SM1", "price": Decimal("-0.00750"), "num_media": 2,
+              "body": "é \"quoted\"\n", "error_code": None}
     stamp = dt.datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=dt.timezone.utc)
-    writer.write_record("messages", record, None, stamp)
-    writer.write_record("messages", record, 1700000000000, stamp)
-    writer.flush()
-    expected = [
-        RecordMessage("messages", record, time_extracted=stamp),
-        RecordMessage("messages", record, version=1700000000000, time_extracted=stamp),
+    later = stamp + dt.timedelta(seconds=1)
+    calls = [  # the parts besides the record change from one call to the next, or do not
+        ("messages", None, stamp), ("messages", None, stamp),
+        ("messages", 1700000000000, stamp), ("messages", 1700000000000, later),
+        ('my "alias"', 1700000000000, later), ("messages", None, stamp),
     ]
+    for stream, version, extracted in calls:
+        writer.write_record(stream, record, version, extracted)
+    writer.flush()
+    expected = [RecordMessage(stream, record, version=version, time_extracted=extracted)
+                for stream, version, extracted in calls]
     assert raw_stdout.data == expected_bytes(expected)
