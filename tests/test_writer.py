@@ -13,9 +13,14 @@ from typing import Any
 
 import pytest
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
+from singer_sdk.singerlib import (
+    ActivateVersionMessage,
+    RecordMessage,
+    SchemaMessage,
+    StateMessage,
+)
 
-from tap_twilio.tap import RecordBufferingWriter
+from tap_twilio.tap import EncodedStateWriter, RecordBufferingWriter
 from tests.tap_runner import catalog_selecting, record_key, run_tap, truth
 
 
@@ -155,3 +160,42 @@ def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.M
     expected = [RecordMessage(stream, record, version=version, time_extracted=extracted)
                 for stream, version, extracted in calls]
     assert raw_stdout.data == expected_bytes(expected)
+
+
+def test_other_messages_are_the_bytes_the_sdk_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCHEMA, STATE and the rest are encoded from the messages' own values, not from the
+    SDK's deep copy of them: the lines are the same."""
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    writer = RecordBufferingWriter()
+    state = {"bookmarks": {"messages": {"partitions": [
+        {"context": {"account_sid": f"AC{i:032x}"}, "replication_key": "date_sent",
+         "replication_key_value": f"2026-0{1 + i % 9}-01T00:00:00+00:00", "empty": None}
+        for i in range(30)]}}}
+    items = [
+        SchemaMessage("messages", {"properties": {"sid": {"type": ["string", "null"]}}},
+                      ["sid"]),
+        SchemaMessage("calls", {"properties": {}}, ["sid"], ["start_time"]),
+        StateMessage(state),
+        ActivateVersionMessage("messages", 1700000000000),
+        StateMessage({}),
+    ]
+    for item in items:
+        writer.write_message(item)
+    writer.flush()
+    assert raw_stdout.data == expected_bytes(items)
+
+
+def test_a_state_is_written_again_only_when_it_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    writer = RecordBufferingWriter()
+    states = EncodedStateWriter(writer)
+    state: dict[str, Any] = {"bookmarks": {"calls": {"partitions": [
+        {"context": {"account_sid": "AC1"}, "replication_key_value": "2026-01-01"}]}}}
+    states.write_state(state)
+    states.write_state(state)  # unchanged: not written
+    state["bookmarks"]["calls"]["partitions"][0]["replication_key_value"] = "2026-01-02"
+    states.write_state(state)  # changed deep inside the same dict: written
+    states.write_state(json.loads(json.dumps(state)))  # an equal copy: not written
+    lines = [json.loads(line) for line in raw_stdout.data.splitlines()]
+    assert [line["value"]["bookmarks"]["calls"]["partitions"][0]["replication_key_value"]
+            for line in lines] == ["2026-01-01", "2026-01-02"]
