@@ -52,10 +52,9 @@ class AccountsStream(TwilioStream):
     def request_records(self, context: Context | None) -> Any:
         # The credentials' own account is read whatever the list says (unless the settings
         # name accounts): its first pages are fetched while the list is asked for.
-        main = self.config["account_sid"]
-        if not self.config.get("account_name") and main in (self.config.get("account_sids")
-                                                            or [main]):
-            self.plan_prefetch([{"sid": main}])
+        main = {"sid": self.config["account_sid"]}
+        if not self.config.get("account_name") and self.in_scope(main):
+            self.plan_prefetch([main])
         # The list is small (an account and its subaccounts): read it whole, so a setting
         # that names a missing account fails before any account's data is read.
         accounts = [r for r in super().request_records(context) if self.in_scope(r)]
