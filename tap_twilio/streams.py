@@ -49,7 +49,7 @@ class AccountsStream(TwilioStream):
             return record["sid"] == self.config["account_sid"]
         return True
 
-    def request_records(self, context: Context | None) -> Any:
+    def request_pages(self, context: Context | None) -> Any:
         # The credentials' own account is read whatever the list says (unless the settings
         # name accounts): its first pages are fetched while the list is asked for.
         main = {"sid": self.config["account_sid"]}
@@ -57,7 +57,8 @@ class AccountsStream(TwilioStream):
             self.plan_prefetch([main])
         # The list is small (an account and its subaccounts): read it whole, so a setting
         # that names a missing account fails before any account's data is read.
-        accounts = [r for r in super().request_records(context) if self.in_scope(r)]
+        listed = (r for page in super().request_pages(context) for r in page)
+        accounts = [r for r in listed if self.in_scope(r)]
         name = self.config.get("account_name")
         if name and not accounts:
             raise SettingError(
@@ -72,7 +73,7 @@ class AccountsStream(TwilioStream):
             )
         self.remember_creation_days(accounts)
         self.plan_prefetch(accounts)
-        yield from accounts
+        yield accounts
 
     def remember_creation_days(self, accounts: list[dict]) -> None:
         """Children slice a full history from the day their account was created."""

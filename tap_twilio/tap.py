@@ -83,6 +83,20 @@ class RecordBufferingWriter(MsgSpecWriter):
         if len(self.pending) >= self.BLOCK_BYTES:
             self.flush()
 
+    def write_records(
+        self, stream: str, records: list[dict], version: int | None,
+        time_extracted: dt.datetime,
+    ) -> None:
+        """`write_record` for each of a page's records, which share their frame."""
+        prefix, suffix = self.record_frame(stream, version, time_extracted)
+        pending, encode_into = self.pending, encoder.encode_into
+        for record in records:
+            pending += prefix
+            encode_into(record, pending, -1)  # -1: append
+            pending += suffix
+            if len(pending) >= self.BLOCK_BYTES:
+                self.flush()
+
     @staticmethod
     def record_frame(
         stream: str, version: int | None, time_extracted: dt.datetime
