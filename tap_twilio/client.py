@@ -757,11 +757,10 @@ class TwilioStream(RESTStream[str]):
             and self.ABORT_AT_RECORD_COUNT is None
             and not self.get_batch_config(self.config)
             and type(self).post_process is TwilioStream.post_process
-            and type(self)._increment_stream_state is TwilioStream._increment_stream_state
         )
 
     def write_pages(self, context: Context | None) -> None:
-        """Each page's records converted, written and counted, its bookmark advanced and
+        """Each page's records converted, written, counted and given to the bookmark, and
         the STATE written at the SDK's cadence: what `_sync_records` does per record."""
         write_records = self._tap.message_writer.write_records
         transform = self.transformer
@@ -778,32 +777,12 @@ class TwilioStream(RESTStream[str]):
             extracted = self.page_arrived or dt.datetime.now(dt.timezone.utc)
             write_records(alias, records, version, extracted)
             self.state_manager.is_flushed = False
-            self.advance_bookmark(records, context)
+            for record in records:  # the bookmark: the SDK's step, per record
+                self._increment_stream_state(record, context=context)
             self.record_counter.increment(len(records))
             if (written + len(records)) // every > written // every:
                 self._write_state_message()
             written += len(records)
-
-    def advance_bookmark(self, records: list[dict], context: Context | None) -> None:
-        """The bookmark after a page, as if each record had been given to the SDK."""
-        key = self.bookmark_key
-        if key is None or not records:
-            return  # not incremental: the SDK keeps no bookmark
-        if not self.keeps_greatest:
-            for record in records:
-                self._increment_stream_state(record, context=context)
-            return
-        # Unsorted, the bookmark is the greatest value given: give the page's greatest.
-        greatest = None
-        for record in records:
-            value = record.get(key)
-            if type(value) is str:
-                if greatest is None or value > greatest[key]:
-                    greatest = record
-            elif value is not None:
-                self._increment_stream_state(record, context=context)
-        if greatest is not None:
-            self._increment_stream_state(greatest, context=context)
 
     def generate_child_contexts(self, record: dict, context: Context | None) -> Iterator[Context]:
         # No context at all (not a None one) for a record without children: the SDK would

@@ -73,29 +73,24 @@ class RecordBufferingWriter(MsgSpecWriter):
         Only the record itself is encoded per record; the message's other keys are the
         same for a page's records, so their bytes are encoded once (~1.2 µs per record).
         """
-        frame = (stream, version, time_extracted)
-        if frame != self.frame:
-            self.frame, self.frame_bytes = frame, self.record_frame(*frame)
-        prefix, suffix = self.frame_bytes
-        self.pending += prefix
-        encoder.encode_into(record, self.pending, -1)  # -1: append
-        self.pending += suffix
-        if len(self.pending) >= self.BLOCK_BYTES:
-            self.flush()
+        self.write_records(stream, [record], version, time_extracted)
 
     def write_records(
         self, stream: str, records: list[dict], version: int | None,
         time_extracted: dt.datetime,
     ) -> None:
         """`write_record` for each of a page's records, which share their frame."""
-        prefix, suffix = self.record_frame(stream, version, time_extracted)
+        frame = (stream, version, time_extracted)
+        if frame != self.frame:
+            self.frame, self.frame_bytes = frame, self.record_frame(*frame)
+        prefix, suffix = self.frame_bytes
         pending, encode_into = self.pending, encoder.encode_into
         for record in records:
             pending += prefix
             encode_into(record, pending, -1)  # -1: append
             pending += suffix
             if len(pending) >= self.BLOCK_BYTES:
-                self.flush()
+                self.flush()  # empties `pending` in place
 
     @staticmethod
     def record_frame(
