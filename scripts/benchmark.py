@@ -11,7 +11,9 @@ clients read the same list(s), one after the other, each as its own process:
           `next_page_uri`, and writes every raw record as a Singer RECORD line to a file;
 * tap:    `python -m tap_twilio` with its defaults (full history: one serial walk per list);
 * tap+window: the same with `start_date` = the oldest record's day, so the window is cut in
-          `max_concurrency * 2` date slices read in parallel (plus the null-date sweep).
+          `max_concurrency * 2` date slices read in parallel (plus the null-date sweep);
+* tap+resumed: the same window set by a state instead, its bookmarks `lookback_days` after
+          that day (an incremental run: a list of one page is not asked for again, dated).
 
 Per run: records/s, wall and CPU seconds (user+sys of the client process, from wait4),
 peak RSS (ru_maxrss of the client), HTTP requests from the emulator's request log (list
@@ -36,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+CLIENTS = {"floor": "floor", "full": "tap (full history)", "window": "tap (window)",
+           "resumed": "tap (resumed)"}
 LIST_KEYS = {"messages": "messages", "calls": "calls"}
 COLLECTIONS = {"messages": "Messages", "calls": "Calls"}
 
@@ -240,18 +244,21 @@ def client_runs(
         paths[name] = workdir / f"config-{name}.json"
         paths[name].write_text(json.dumps(content))
     catalog = catalog_for(paths["full"], streams, workdir)
+    state = workdir / "state-resumed.json"
+    state.write_text(json.dumps(resumed_state(emu, streams, config)))
     tap = [sys.executable, "-m", "tap_twilio", "--catalog", str(catalog), "--config"]
     clients = {
         "floor": [sys.executable, __file__, "_floor", "--config", str(paths["full"]),
                   "--streams", args.streams, "--json", args.floor_json],
         "tap (full history)": [*tap, str(paths["full"])],
         "tap (window)": [*tap, str(paths["window"])],
+        "tap (resumed)": [*tap, str(paths["full"]), "--state", str(state)],
     }
     emu.ask(f"latency {latency}")
     emu.stats()  # clears the log (discovery makes no request, but be sure)
     rows = []
     for client in args.clients.split(","):
-        name = {"floor": "floor", "full": "tap (full history)", "window": "tap (window)"}[client]
+        name = CLIENTS[client]
         out, err = workdir / f"{client}.jsonl", workdir / f"{client}.stderr"
         command = [*clients[name], "--out", str(out)] if client == "floor" else clients[name]
         stdout = out.with_suffix(".stdout") if client == "floor" else out
@@ -275,6 +282,18 @@ def client_runs(
         })
         print(_row_text(rows[-1], rows[0]), flush=True)
     return rows
+
+
+def resumed_state(emu: EmulatorProcess, streams: set[str], config: dict) -> dict:
+    """A state whose bookmarks, less the lookback, start every list on the window's day."""
+    lookback = dt.timedelta(days=int(config.get("lookback_days", 3)))
+    day = dt.date.fromisoformat(emu.oldest_day) + lookback
+    keys = {"messages": "date_sent", "calls": "start_time"}
+    return {"bookmarks": {stream: {"partitions": [
+        {"context": {"account_sid": sid}, "replication_key": keys[stream],
+         "replication_key_value": f"{day.isoformat()}T00:00:00+00:00"}
+        for sid in emu.accounts
+    ]} for stream in streams}}
 
 
 def media_check(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -> str:
@@ -388,8 +407,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="subaccounts of the main account (each with its own data)")
     p.add_argument("--streams", default="messages,calls",
                    help="streams read by every client (messages, calls)")
-    p.add_argument("--clients", default="floor,full,window",
-                   help="which of floor, full, window to run (default all)")
+    p.add_argument("--clients", default=",".join(CLIENTS),
+                   help="which of floor, full, window, resumed to run (default all)")
     p.add_argument("--tap-config", default="{}",
                    help='JSON merged into the tap config, e.g. \'{"max_concurrency": 8}\'')
     p.add_argument("--floor-json", choices=("stdlib", "msgspec"), default="stdlib",

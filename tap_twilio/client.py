@@ -16,7 +16,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -68,6 +68,11 @@ class ListQuery:
     # from several places of the one unfiltered list at once: records that date probes
     # between these days find start walks after them (see `walk_from_seeds`).
     seek: tuple[dt.date, dt.date] | None = None
+    # A sweep read before the window it completes (see `walk_sweep_then_window`): the
+    # window's query, asked only if the list is longer than the sweep's first page, and its
+    # days (first, last or None), to take the window from that page when it is the list.
+    window: ListQuery | None = None
+    days: tuple[dt.date, dt.date | None] | None = None
 
     @property
     def request(self) -> tuple[str, tuple]:
@@ -93,6 +98,18 @@ def created_before(record: dict, day: dt.date) -> bool:
     """Whether a raw record was created before `day` (lists are newest first)."""
     created = created_at(record)
     return created is not None and created.date() < day
+
+
+def null_or_within(value: Any, first: dt.date, last: dt.date | None) -> bool:
+    """Whether Twilio's date filter for [first, last] lists a record with this raw date
+    (its UTC calendar day within, both ends included), or the date is null."""
+    if value in (None, ""):
+        return True
+    try:
+        day = to_rfc3339(value)[:10]  # type: ignore[index]
+    except ValueError:
+        return True  # emitted, so the transform names the bad value
+    return first.isoformat() <= day and (last is None or day <= last.isoformat())
 
 
 class TwilioAPIError(FatalAPIError):
@@ -263,7 +280,9 @@ class TwilioStream(RESTStream[str]):
         filters never match a record whose date is still null (a queued message's
         `date_sent`, a call not yet dialled), so for such resources a read of the full
         history is one unfiltered walk, and a dated window adds a sweep that lists the last
-        `lookback_days` without a date filter and keeps the records whose date is null.
+        `lookback_days` without a date filter and keeps the records whose date is null. When
+        only the bookmark bounds the window, the sweep is asked first, as its first page may
+        be the whole list, window included (see `walk_sweep_then_window`).
         `planning`: asked by the prefetcher ahead of the read (nothing is logged then).
         """
         url = self.get_url(context)
@@ -291,13 +310,23 @@ class TwilioStream(RESTStream[str]):
                 created = max(created, today - dt.timedelta(days=self.retention_days - 1))
             if created < (end or today):
                 seek = (created, end or today)
-        queries = [
-            ListQuery(url, {**base, **self.date_params(start, end)}, split=split, seek=seek)
-        ]
-        if self.null_dates and start is not None:
-            horizon = max(start, today - self.lookback)
-            queries.append(ListQuery(url, base, only_null=self.replication_key, since=horizon))
-        return queries
+        window = ListQuery(url, {**base, **self.date_params(start, end)}, split=split, seek=seek)
+        if not (self.null_dates and start is not None):
+            return [window]
+        horizon = max(start, today - self.lookback)
+        sweep = ListQuery(url, base, only_null=self.replication_key, since=horizon)
+        if not self.resumes_from_bookmark(context, today):
+            return [window, sweep]  # a date setting always reaches Twilio as its filter
+        return [replace(sweep, window=window, days=(start, end))]
+
+    def resumes_from_bookmark(self, context: Context | None, today: dt.date) -> bool:
+        """Whether the bookmark alone bounds the window (no date setting does): the window
+        is then the tap's own, and may be taken from the sweep client-side."""
+        bookmark = self.bookmark_day(context)
+        if bookmark is None or configured_end(self.config) is not None:
+            return False
+        configured = configured_start(self.config, today)
+        return configured is None or bookmark - self.lookback > configured
 
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
@@ -344,6 +373,9 @@ class TwilioStream(RESTStream[str]):
     ) -> Iterator[list[dict]]:
         """Every page of one query, following `next_page_uri` to the end, or, for a long
         list that may be split, its first page and then the window in parallel slices."""
+        if query.window is not None:
+            yield from self.walk_sweep_then_window(query, context, first_page)
+            return
         url, params = query.url, query.params
         while url:
             if first_page is not None:
@@ -364,6 +396,34 @@ class TwilioStream(RESTStream[str]):
             if url and query.seek:
                 yield from self.walk_from_seeds(query, context, records, url)
                 return
+
+    def walk_sweep_then_window(
+        self, sweep: ListQuery, context: Context | None, first_page: Future | None
+    ) -> Iterator[list[dict]]:
+        """A dated window over a list whose dates can be null, from the sweep's first page.
+
+        That page has no next page for most lists of an incremental run (a subaccount's
+        day of messages): it is the whole list, so the window's records are taken from it,
+        as Twilio's day-granular filter would, and the window is not asked for (half the
+        requests over many subaccounts). Otherwise the window is read by its own query (and
+        slices), alongside the rest of the sweep. Used only for a window that the bookmark
+        bounds: a date the user set is sent to Twilio, as the settings say."""
+        assert sweep.window is not None and sweep.days is not None
+        if first_page is not None:
+            body = first_page.result()
+        else:
+            body = self.fetch_retried(sweep.url, sweep.params, context)
+        records = self.page_records(body)
+        next_url = self.next_page_url(body)
+        if next_url is None:
+            field = sweep.only_null
+            yield [r for r in records if null_or_within(r.get(field), *sweep.days)]
+            return
+        yield [r for r in records if r.get(sweep.only_null) in (None, "")]
+        walks = [sweep.window]
+        if not (records and sweep.since and created_before(records[-1], sweep.since)):
+            walks.append(replace(sweep, url=next_url, params={}, window=None, days=None))
+        yield from walk_in_parallel(walks, lambda q: self.walk_pages(q, context), self.workers)
 
     def walk_slices(
         self, query: ListQuery, context: Context | None, seen: set[str]

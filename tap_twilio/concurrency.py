@@ -93,7 +93,9 @@ def _in_threads(
         finally:
             hand_over(_DONE)
 
-    pool = DaemonPool(max_workers, "twilio")
+    # No more threads than sources: a window over many small subaccounts runs two per
+    # list, and each new thread waits for the GIL to start while others are busy.
+    pool = DaemonPool(min(max_workers, len(sources)), "twilio")
     for source in sources:
         pool.submit(partial(run, source))
     remaining = len(sources)

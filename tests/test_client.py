@@ -10,7 +10,7 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_twilio.client import date_slices, retry_after_seconds
+from tap_twilio.client import date_slices, null_or_within, retry_after_seconds
 
 
 def failure_with(header: str | None) -> RetriableAPIError:
@@ -43,3 +43,20 @@ def test_date_slices_cover_the_window_without_gaps_or_overlap() -> None:
     for (_, end), (start, _) in itertools.pairwise(slices):
         assert start == end + dt.timedelta(days=1)
     assert date_slices(first, first, 16) == [(first, first)]
+
+
+def test_a_window_taken_client_side_keeps_what_twilios_day_filter_lists() -> None:
+    # DateSent>=2024-03-01 and DateSent<=2024-03-31: UTC calendar days, both ends included.
+    first, last = dt.date(2024, 3, 1), dt.date(2024, 3, 31)
+    listed = {
+        "Fri, 01 Mar 2024 00:00:00 +0000": True,
+        "Sun, 31 Mar 2024 23:59:59 +0000": True,
+        "Thu, 29 Feb 2024 23:59:59 +0000": False,
+        "Mon, 01 Apr 2024 00:00:00 +0000": False,
+        "Sun, 31 Mar 2024 23:30:00 -0100": False,  # 00:30 on 1 April in UTC
+        None: True,  # a null date: the sweep's, kept
+        "": True,
+    }
+    for value, expected in listed.items():
+        assert null_or_within(value, first, last) is expected, value
+    assert null_or_within("Mon, 01 Apr 2030 00:00:00 +0000", first, None)  # open above
