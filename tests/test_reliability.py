@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -258,6 +259,51 @@ def test_a_killed_run_resumed_from_its_last_state_loses_nothing(small: Emulator,
         union = set(keys(first, stream)) | set(keys(second, stream))
         assert sorted(union) == truth[stream], f"{stream}: records lost across the runs"
     assert sum(len(second.records[s]) for s in INCREMENTAL) < total  # bookmarks were used
+
+
+def test_sigterm_while_workers_wait_to_retry_stops_at_once(small: Emulator) -> None:
+    """Twilio failing for a while: the list's parallel walks sleep between retries (up to a
+    minute each) while the main thread waits for their pages. A SIGTERM then ends the run
+    at once, with its state and one line, instead of waiting for those sleeps (checked: it
+    fails when the workers' threads are not daemons)."""
+    config = small.config(page_size=7, max_concurrency=4, max_retry_seconds=600)
+    catalog = catalog_selecting(config, {"accounts", "messages"})
+    small.faults.fail_from(6, "503")  # the accounts list and first pages through, then none
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "config.json").write_text(json.dumps(config))
+        Path(tmp, "catalog.json").write_text(json.dumps(catalog))
+        errors = Path(tmp, "stderr")
+        with errors.open("w") as err_out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tap_twilio", "--config", f"{tmp}/config.json",
+                 "--catalog", f"{tmp}/catalog.json"],
+                cwd=REPO, stdout=subprocess.PIPE, stderr=err_out, text=True)
+        try:
+            waits: list[float] = []
+            deadline = time.monotonic() + 60
+            while not any(w >= 4 for w in waits) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                waits = [float(m["wait"]) for m in map(RETRY_LINE.search,
+                                                       errors.read_text().splitlines()) if m]
+            assert any(w >= 4 for w in waits), errors.read_text()[-2000:]
+            assert process.poll() is None
+            process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            stdout, _ = process.communicate(timeout=30)
+            stopped_after = time.monotonic() - signalled
+        finally:
+            process.kill()
+            process.wait()
+        stderr = errors.read_text()
+    # Well before the pending retry (≥ 4 s away) would have been made.
+    assert stopped_after < 3, (stopped_after, stderr[-2000:])
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stderr.strip().splitlines()[-1] == (
+        ERROR_PREFIX + "interrupted by SIGTERM; run again with the last STATE message to resume")
+    assert "Traceback" not in stderr
+    run = TapRun(process.returncode, stdout, stderr)
+    parse_messages(stdout, run)
+    assert run.states, "no STATE message written on SIGTERM"
 
 
 # --- 4. secrets never appear in any output ------------------------------------------------
