@@ -37,7 +37,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from tap_twilio import schemas
 from tap_twilio.concurrency import run_all, walk_in_parallel
 from tap_twilio.progress import StreamProgress
-from tap_twilio.settings import configured_end, configured_start, log_level_param
+from tap_twilio.settings import configured_end, configured_start, log_level_param, parse_last_n_days
 from tap_twilio.transform import RecordTransformer, to_rfc3339
 
 API_VERSION_PATH = "/2010-04-01"
@@ -280,9 +280,9 @@ class TwilioStream(RESTStream[str]):
         filters never match a record whose date is still null (a queued message's
         `date_sent`, a call not yet dialled), so for such resources a read of the full
         history is one unfiltered walk, and a dated window adds a sweep that lists the last
-        `lookback_days` without a date filter and keeps the records whose date is null. When
-        only the bookmark bounds the window, the sweep is asked first, as its first page may
-        be the whole list, window included (see `walk_sweep_then_window`).
+        `lookback_days` without a date filter and keeps the records whose date is null. Unless
+        `last_n_days` sets the window, the sweep is asked first, as its first page may be the
+        whole list, window included (see `walk_sweep_then_window`).
         `planning`: asked by the prefetcher ahead of the read (nothing is logged then).
         """
         url = self.get_url(context)
@@ -290,6 +290,7 @@ class TwilioStream(RESTStream[str]):
         base.update(self.option_params())
         start, end = self.window(context)
         today = dt.datetime.now(dt.timezone.utc).date()
+        by_option = self.starts_at_last_n_days(start, today)
         if start and self.retention_days:
             oldest = today - dt.timedelta(days=self.retention_days - 1)
             if start < oldest:
@@ -315,18 +316,16 @@ class TwilioStream(RESTStream[str]):
             return [window]
         horizon = max(start, today - self.lookback)
         sweep = ListQuery(url, base, only_null=self.replication_key, since=horizon)
-        if not self.resumes_from_bookmark(context, today):
-            return [window, sweep]  # a date setting always reaches Twilio as its filter
+        if by_option:
+            return [window, sweep]  # the option is documented as Twilio's date filter
         return [replace(sweep, window=window, days=(start, end))]
 
-    def resumes_from_bookmark(self, context: Context | None, today: dt.date) -> bool:
-        """Whether the bookmark alone bounds the window (no date setting does): the window
-        is then the tap's own, and may be taken from the sweep client-side."""
-        bookmark = self.bookmark_day(context)
-        if bookmark is None or configured_end(self.config) is not None:
-            return False
-        configured = configured_start(self.config, today)
-        return configured is None or bookmark - self.lookback > configured
+    def starts_at_last_n_days(self, start: dt.date | None, today: dt.date) -> bool:
+        """Whether `last_n_days`, one of the product's options, sets the window's first day
+        (rather than `start_date` or a bookmark): then it always reaches Twilio as the date
+        filter, as its documentation says, even where one unfiltered page would do."""
+        days = self.config.get("last_n_days")
+        return days is not None and start == today - dt.timedelta(days=parse_last_n_days(days))
 
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
@@ -406,8 +405,8 @@ class TwilioStream(RESTStream[str]):
         day of messages): it is the whole list, so the window's records are taken from it,
         as Twilio's day-granular filter would, and the window is not asked for (half the
         requests over many subaccounts). Otherwise the window is read by its own query (and
-        slices), alongside the rest of the sweep. Used only for a window that the bookmark
-        bounds: a date the user set is sent to Twilio, as the settings say."""
+        slices), alongside the rest of the sweep. Not used for a window that `last_n_days`
+        sets: that option is always sent to Twilio (see `starts_at_last_n_days`)."""
         assert sweep.window is not None and sweep.days is not None
         if first_page is not None:
             body = first_page.result()
