@@ -5,11 +5,13 @@ Set TAP_TWILIO_DEBUG=1 to see the traceback instead.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import signal
 import sys
+from typing import NoReturn
 
 import click
 import requests
@@ -70,3 +72,20 @@ def cli(argv: list[str] | None = None) -> None:
         sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)
+    end_process()
+
+
+def end_process() -> NoReturn:
+    """Exit 0 now that everything is written, without the interpreter's teardown (freeing
+    every module's objects one by one: ~0.15 s after each run, measured, a sixth of a
+    10,000-record extraction). The exit handlers still run (logging's flush among them) and
+    stdout is flushed; if that fails the output is incomplete, and the exit code says so."""
+    atexit._run_exitfuncs()  # what sys.exit would run, in the same order
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        print(f"tap-twilio: error: could not write the output ({exc})", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
+    sys.stderr.flush()
+    os._exit(0)
