@@ -68,7 +68,7 @@ class ListQuery:
     # from several places of the one unfiltered list at once: records that date probes
     # between these days find start walks after them (see `walk_from_seeds`).
     seek: tuple[dt.date, dt.date] | None = None
-    # A sweep read before the window it completes (see `walk_sweep_then_window`): the
+    # A sweep read before the window it completes (see `sweep_then_window`): the
     # window's query, asked only if the list is longer than the sweep's first page, and its
     # days (first, last or None), to take the window from that page when it is the list.
     window: ListQuery | None = None
@@ -282,7 +282,7 @@ class TwilioStream(RESTStream[str]):
         history is one unfiltered walk, and a dated window adds a sweep that lists the last
         `lookback_days` without a date filter and keeps the records whose date is null. Unless
         `last_n_days` sets the window, the sweep is asked first, as its first page may be the
-        whole list, window included (see `walk_sweep_then_window`).
+        whole list, window included (see `sweep_then_window`).
         `planning`: asked by the prefetcher ahead of the read (nothing is logged then).
         """
         url = self.get_url(context)
@@ -372,9 +372,6 @@ class TwilioStream(RESTStream[str]):
     ) -> Iterator[list[dict]]:
         """Every page of one query, following `next_page_uri` to the end, or, for a long
         list that may be split, its first page and then the window in parallel slices."""
-        if query.window is not None:
-            yield from self.walk_sweep_then_window(query, context, first_page)
-            return
         url, params = query.url, query.params
         while url:
             if first_page is not None:
@@ -382,6 +379,9 @@ class TwilioStream(RESTStream[str]):
             else:
                 body = self.fetch_retried(url, params, context)
             records = self.page_records(body)
+            if query.window is not None:
+                yield from self.sweep_then_window(query, context, records, self.next_page_url(body))
+                return
             if query.only_null:
                 yield [r for r in records if r.get(query.only_null) in (None, "")]
                 if records and query.since and created_before(records[-1], query.since):
@@ -396,10 +396,11 @@ class TwilioStream(RESTStream[str]):
                 yield from self.walk_from_seeds(query, context, records, url)
                 return
 
-    def walk_sweep_then_window(
-        self, sweep: ListQuery, context: Context | None, first_page: Future | None
+    def sweep_then_window(
+        self, sweep: ListQuery, context: Context | None, records: list[dict],
+        next_url: str | None,
     ) -> Iterator[list[dict]]:
-        """A dated window over a list whose dates can be null, from the sweep's first page.
+        """A dated window over a list whose dates can be null, after the sweep's first page.
 
         That page has no next page for most lists of an incremental run (a subaccount's
         day of messages): it is the whole list, so the window's records are taken from it,
@@ -408,17 +409,11 @@ class TwilioStream(RESTStream[str]):
         slices), alongside the rest of the sweep. Not used for a window that `last_n_days`
         sets: that option is always sent to Twilio (see `starts_at_last_n_days`)."""
         assert sweep.window is not None and sweep.days is not None
-        if first_page is not None:
-            body = first_page.result()
-        else:
-            body = self.fetch_retried(sweep.url, sweep.params, context)
-        records = self.page_records(body)
-        next_url = self.next_page_url(body)
+        field = sweep.only_null
         if next_url is None:
-            field = sweep.only_null
             yield [r for r in records if null_or_within(r.get(field), *sweep.days)]
             return
-        yield [r for r in records if r.get(sweep.only_null) in (None, "")]
+        yield [r for r in records if r.get(field) in (None, "")]
         walks = [sweep.window]
         if not (records and sweep.since and created_before(records[-1], sweep.since)):
             walks.append(replace(sweep, url=next_url, params={}, window=None, days=None))
