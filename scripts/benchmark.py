@@ -12,6 +12,8 @@ clients read the same list(s), one after the other, each as its own process:
 * tap:    `python -m tap_twilio` with its defaults (full history: one serial walk per list);
 * tap+window: the same with `start_date` = the oldest record's day, so the window is cut in
           `max_concurrency * 2` date slices read in parallel (plus the null-date sweep);
+* tap+noseek (only when asked for): the full history with `seek_with_page_tokens: false`,
+          one walk per list over Twilio's own page links (what seeking gains);
 * tap+resumed: the same window set by a state instead, its bookmarks `lookback_days` after
           that day (an incremental run: a list of one page is not asked for again, dated).
 
@@ -39,7 +41,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENTS = {"floor": "floor", "full": "tap (full history)", "window": "tap (window)",
-           "resumed": "tap (resumed)"}
+           "resumed": "tap (resumed)", "noseek": "tap (full history, no seek)"}
 LIST_KEYS = {"messages": "messages", "calls": "calls"}
 COLLECTIONS = {"messages": "Messages", "calls": "Calls"}
 
@@ -240,7 +242,9 @@ def client_runs(
     config = {**emu.config, **json.loads(args.tap_config)}
     window_config = {**config, "start_date": emu.oldest_day}
     paths = {}
-    for name, content in (("full", config), ("window", window_config)):
+    noseek_config = {**config, "seek_with_page_tokens": False}
+    for name, content in (("full", config), ("window", window_config),
+                          ("noseek", noseek_config)):
         paths[name] = workdir / f"config-{name}.json"
         paths[name].write_text(json.dumps(content))
     catalog = catalog_for(paths["full"], streams, workdir)
@@ -253,6 +257,7 @@ def client_runs(
         "tap (full history)": [*tap, str(paths["full"])],
         "tap (window)": [*tap, str(paths["window"])],
         "tap (resumed)": [*tap, str(paths["full"]), "--state", str(state)],
+        "tap (full history, no seek)": [*tap, str(paths["noseek"])],
     }
     emu.ask(f"latency {latency}")
     emu.stats()  # clears the log (discovery makes no request, but be sure)
@@ -432,8 +437,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="subaccounts of the main account (each with its own data)")
     p.add_argument("--streams", default="messages,calls",
                    help="streams read by every client (messages, calls)")
-    p.add_argument("--clients", default=",".join(CLIENTS),
-                   help="which of floor, full, window, resumed to run (default all)")
+    p.add_argument("--clients", default="floor,full,window,resumed",
+                   help="which of floor, full, window, resumed, noseek to run (default: "
+                   "all but noseek)")
     p.add_argument("--tap-config", default="{}",
                    help='JSON merged into the tap config, e.g. \'{"max_concurrency": 8}\'')
     p.add_argument("--floor-json", choices=("stdlib", "msgspec"), default="stdlib",

@@ -112,6 +112,44 @@ def null_or_within(value: Any, first: dt.date, last: dt.date | None) -> bool:
     return first.isoformat() <= day and (last is None or day <= last.isoformat())
 
 
+@dataclass(frozen=True)
+class Seed:
+    """A record a seeded walk starts after, the record that follows it in the probe's list,
+    and the probe's day (the probe lists records whose date is on or before it)."""
+
+    sid: str
+    successor: str
+    day: dt.date
+
+
+def lands_after_seed(records: list[dict], seed: Seed, field: str) -> bool:
+    """Whether a page asked for with `PageToken=PA<seed>` starts right after the seed.
+
+    The unfiltered list has, between the seed and its successor in the probe's dated list,
+    only records that probe could not list (a null date, or a later day). So the page
+    must reach the successor having passed only such records; a record the probe would
+    have listed (the seed itself, or any record of another part of the list) before it,
+    or no successor at all, means the server answered from somewhere else.
+    """
+    for record in records:
+        if record.get("sid") == seed.successor:
+            return True
+        if not null_or_after(record.get(field), seed.day):
+            return False
+    return False
+
+
+def null_or_after(value: Any, day: dt.date) -> bool:
+    """Whether a date filter up to `day` (Twilio's `X<` on a UTC day) leaves out a record
+    with this raw date: it is null, or on a later day. An unreadable date counts as listed."""
+    if value in (None, ""):
+        return True
+    try:
+        return to_rfc3339(value)[:10] > day.isoformat()  # type: ignore[index]
+    except ValueError:
+        return False
+
+
 class TwilioAPIError(FatalAPIError):
     """Twilio refused a request for a reason a retry cannot fix; the text is for the user."""
 
@@ -205,6 +243,12 @@ class TwilioStream(RESTStream[str]):
     def workers(self) -> int:
         """Requests of one stream in flight at once (`max_concurrency`)."""
         return int(self.config.get("max_concurrency", 8))
+
+    @property
+    def seeks(self) -> bool:
+        """Whether a full history may be read from several places at once by PageTokens
+        built from records (`seek_with_page_tokens`; see `walk_from_seeds`)."""
+        return bool(self.config.get("seek_with_page_tokens", True))
 
     @property
     def lookback(self) -> dt.timedelta:
@@ -306,7 +350,7 @@ class TwilioStream(RESTStream[str]):
         split = seek = None
         if parallel and lower is not None and lower < (end or today):
             split = (lower, end or today, start is None, end is None)
-        elif parallel and start is None and created is not None:
+        elif parallel and start is None and created is not None and self.seeks:
             if self.retention_days:
                 created = max(created, today - dt.timedelta(days=self.retention_days - 1))
             if created < (end or today):
@@ -447,12 +491,13 @@ class TwilioStream(RESTStream[str]):
         """The rest of an unfiltered list after its first page, read from several places.
 
         Twilio's `next_page_uri` resumes a list with `PageToken=PA<SID of the page's last
-        record>`; the same token built from any record's SID resumes after that record.
-        Probes (one record each, newest on or before evenly spaced days) find such seed
-        records; a walk starts after each seed, and the walk from the first page, and every
-        walk stops at the first seed it meets. So each record is read once, whatever the
-        order of the seeds in the list, and records whose date is null are read too. If
-        Twilio refuses or ignores such a token, the list is read on in one walk.
+        record>`. Probes (the two newest records on or before evenly spaced days) find seed
+        records and the record that follows each; a walk starts after each seed with such a
+        token, built here, so it is trusted only once its first page proves it (see
+        `lands_after_seed`). Every walk, the one from the first page included, stops at the
+        first seed it meets, so each record is read once, whatever the order of the seeds,
+        and records whose date is null are read too. The first failed proof sends the list
+        on in one walk over Twilio's own links, before any seeded record is used.
         """
         assert query.seek is not None
         first_day = query.seek[0]
@@ -461,10 +506,10 @@ class TwilioStream(RESTStream[str]):
         # A walk costs a probe and a partial last page: worth it from two pages on.
         wanted = math.ceil(self.pages_to_come(first_day, first_page) / PAGES_PER_WALK)
         seen = {r.get("sid") for r in first_page}
-        seeds = [sid for sid in self.probe_seeds(query, context, first_day, last_day, wanted)
-                 if sid not in seen]
-        seeded = self.fetch_seeded_first_pages(query, context, seeds, first_page)
-        stops = frozenset(seeds if seeded is not None else ())
+        seeds = [seed for seed in self.probe_seeds(query, context, first_day, last_day, wanted)
+                 if seed.sid not in seen]
+        seeded = self.fetch_seeded_first_pages(query, context, seeds)
+        stops = frozenset(seed.sid for seed in seeds) if seeded is not None else frozenset()
         walks = [(next_url, None)] + [(query.url, body) for body in seeded or ()]
         yield from walk_in_parallel(
             walks, lambda walk: self.walk_until(walk[0], walk[1], stops, context), self.workers
@@ -483,9 +528,10 @@ class TwilioStream(RESTStream[str]):
     def probe_seeds(
         self, query: ListQuery, context: Context | None, first: dt.date, last: dt.date,
         walks: int,
-    ) -> list[str]:
-        """SIDs of the newest record on or before each of `walks - 1` days spread over
-        [first, last] (distinct, in no particular order); at most `max_concurrency - 1`.
+    ) -> list[Seed]:
+        """The newest record on or before each of `walks - 1` days spread over [first,
+        last], with the record after it (distinct, in no particular order); at most
+        `max_concurrency - 1`. A probe that finds no record after its seed gives none.
 
         One walk per worker: then the probes take one round trip and the walks' first pages
         one more (twice as many walks, for balance, cost two more: 0.4 s at 200 ms)."""
@@ -495,20 +541,27 @@ class TwilioStream(RESTStream[str]):
         base = self.undated_params(query.params)
         probes = [
             partial(self.fetch_retried, query.url,
-                    {**base, **self.date_params(None, day), "PageSize": 1}, context)
+                    {**base, **self.date_params(None, day), "PageSize": 2}, context)
             for day in days
         ]
-        found = (self.page_records(body) for body in run_all(probes, self.workers))
-        return list(dict.fromkeys(records[0]["sid"] for records in found if records))
+        seeds: dict[str, Seed] = {}
+        for day, body in zip(days, run_all(probes, self.workers), strict=True):
+            records = self.page_records(body)
+            if len(records) == 2 and records[0]["sid"] not in seeds:
+                seeds[records[0]["sid"]] = Seed(records[0]["sid"], records[1]["sid"], day)
+        return list(seeds.values())
 
     def fetch_seeded_first_pages(
-        self, query: ListQuery, context: Context | None, seeds: list[str], top: list[dict]
+        self, query: ListQuery, context: Context | None, seeds: list[Seed]
     ) -> list[Any] | None:
-        """The first page after each seed, or None when Twilio does not seek that way."""
+        """The first page after each seed, each proven to start right after its seed; None
+        when Twilio refuses such a token or a page fails its proof."""
+        if not seeds:
+            return []
         pages = [
             partial(self.fetch_retried, query.url,
-                    {**query.params, "Page": 1, "PageToken": "PA" + sid}, context)
-            for sid in seeds
+                    {**query.params, "Page": 1, "PageToken": "PA" + seed.sid}, context)
+            for seed in seeds
         ]
         try:
             bodies = run_all(pages, self.workers)
@@ -516,12 +569,18 @@ class TwilioStream(RESTStream[str]):
             self.logger.warning("%s: a list cannot be resumed from a record (%s); reading "
                                 "it in one walk", self.name, exc)
             return None
-        for sid, body in zip(seeds, bodies, strict=True):
-            records = self.page_records(body)
-            if records and (records[0].get("sid") in (sid, top[0].get("sid"))):
-                self.logger.warning("%s: Twilio ignored a PageToken; reading the list in one "
-                                    "walk", self.name)
-                return None
+        firsts = [self.page_records(body)[:1] for body in bodies]
+        distinct = len({page[0]["sid"] for page in firsts if page}) == len(seeds)
+        field = self.replication_key
+        assert field
+        if not distinct or not all(
+            lands_after_seed(self.page_records(body), seed, field)
+            for seed, body in zip(seeds, bodies, strict=True)
+        ):
+            self.logger.warning("%s: Twilio did not resume the list right after a record "
+                                "named in a PageToken; reading it in one walk over Twilio's "
+                                "own page links", self.name)
+            return None
         return bodies
 
     def walk_until(

@@ -176,6 +176,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "history, read in parallel), and lists of the next accounts read ahead.",
     ),
     th.Property(
+        "seek_with_page_tokens",
+        th.BooleanType,
+        default=True,
+        description="Read a long full history of calls or messages from several places at "
+        "once: walks start after records found by date probes (`PageToken=PA<SID>`), each "
+        "proven to land right after its record before it is used. `false` follows only the "
+        "page links Twilio returns (one walk per list).",
+    ),
+    th.Property(
         "max_retries",
         th.IntegerType,
         default=8,

@@ -10,7 +10,13 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_twilio.client import date_slices, null_or_within, retry_after_seconds
+from tap_twilio.client import (
+    Seed,
+    date_slices,
+    lands_after_seed,
+    null_or_within,
+    retry_after_seconds,
+)
 
 
 def failure_with(header: str | None) -> RetriableAPIError:
@@ -60,3 +66,24 @@ def test_a_window_taken_client_side_keeps_what_twilios_day_filter_lists() -> Non
     for value, expected in listed.items():
         assert null_or_within(value, first, last) is expected, value
     assert null_or_within("Mon, 01 Apr 2030 00:00:00 +0000", first, None)  # open above
+
+
+def test_a_seeded_page_is_proven_only_when_it_starts_right_after_its_seed() -> None:
+    day = dt.date(2026, 5, 10)
+    seed = Seed("SM1", "SM2", day)
+
+    def message(sid: str, sent: str | None) -> dict:
+        return {"sid": sid, "date_sent": sent}
+
+    after = [message("SM2", "Sat, 09 May 2026 10:00:00 +0000"), message("SM3", None)]
+    assert lands_after_seed(after, seed, "date_sent")
+    # records the probe could not list (null date, later day) may lie between the two
+    gap = [message("SMq", None), message("SMl", "2026-05-11T00:00:00Z"), *after]
+    assert lands_after_seed(gap, seed, "date_sent")
+    # the seed itself, a record of another part of the list, or no successor: not proven
+    at_seed = [message("SM1", "Sun, 10 May 2026 23:59:59 +0000"), *after]
+    assert not lands_after_seed(at_seed, seed, "date_sent")
+    elsewhere = [message("SM9", "Fri, 01 May 2026 10:00:00 +0000"), *after]
+    assert not lands_after_seed(elsewhere, seed, "date_sent")
+    assert not lands_after_seed([message("SM9", None)], seed, "date_sent")
+    assert not lands_after_seed([], seed, "date_sent")

@@ -136,6 +136,25 @@ def test_page_token_names_the_last_record_and_resumes_after_any_record(emu):
     assert unknown.status_code == 400 and unknown.json()["code"] == 20001
 
 
+def test_a_server_that_trusts_only_its_own_links_ignores_a_built_token() -> None:
+    with Emulator(seed=5, subaccounts=0, sizes={"messages": 60}, page_tokens="issued") as e:
+        s = session(e)
+        url = list_url(e, "Messages")
+        first = s.get(url, params={"PageSize": 10}).json()
+        sids = [m["sid"] for m in walk(e, s, url, "messages", {"PageSize": 1000})]
+        # its own link resumes where it says
+        linked = s.get(e.url + first["next_page_uri"]).json()
+        assert [m["sid"] for m in linked["messages"]] == sids[10:20]
+        # a token built from a record is ignored without an error: the page is `Page`'s
+        built = s.get(url, params={"PageSize": 10, "Page": 3, "PageToken": "PA" + sids[41]})
+        assert built.status_code == 200
+        assert [m["sid"] for m in built.json()["messages"]] == sids[30:40]
+        # a token is valid only with the query of the link it came in
+        other = s.get(url, params={"PageSize": 5, "Page": 1,
+                                   "PageToken": first["next_page_uri"].split("PageToken=")[1]})
+        assert [m["sid"] for m in other.json()["messages"]] == sids[5:10]
+
+
 def test_empty_list_and_filters_echoed_encoded(emu):
     s = session(emu)
     r = s.get(list_url(emu, "Messages") + "?To=%2B19999999999&DateSent%3E=2026-01-02")

@@ -164,6 +164,12 @@ class StaticList:
         return None
 
 
+PAGE_TOKEN_MODES = ("sid", "opaque", "issued")
+
+
+def link_query(params: list[tuple[str, str]]) -> tuple:
+    """What a page link fixes besides its position: the filters and the page size."""
+    return tuple(sorted((k, v) for k, v in params if k not in ("Page", "PageToken")))
 SID_TOKEN = re.compile(r"P[AB]([A-Z]{2}[0-9a-fA-F]{32})")
 
 
@@ -205,12 +211,17 @@ class DataStore:
         account_ages_days: list[float] | None = None,
         subaccount_statuses: list[str] | None = None,
         now: datetime | None = None,
-        sid_page_tokens: bool = True,
+        page_tokens: str = "sid",
     ) -> None:
         self.seed = seed
-        # False: opaque tokens only (a PageToken made from a SID is refused with a 400), to
-        # test a client that must not rely on Twilio's token shape.
-        self.sid_page_tokens = sid_page_tokens
+        if page_tokens not in PAGE_TOKEN_MODES:
+            raise ValueError(f"page_tokens: one of {PAGE_TOKEN_MODES}, not {page_tokens!r}")
+        # "opaque": a PageToken made from a SID is refused with a 400; "issued": such a token
+        # is honoured only if it came in one of this server's links, and silently ignored
+        # otherwise. Both test a client that must not trust a token it built itself.
+        self.sid_page_tokens = page_tokens != "opaque"
+        self.only_issued_tokens = page_tokens == "issued"
+        self._issued_tokens: set[tuple[str, str, tuple, str]] = set()
         self.spec = load_spec()
         self.categories = tuple(self.spec["_meta"]["usage_categories"])
         if now is None:
@@ -512,6 +523,10 @@ class DataStore:
     ) -> tuple[list[dict], str | None, str | None]:
         """One page: (records, next PageToken or None, previous PageToken or None)."""
         query = self.compile(resource, params)
+        if token and self.only_issued_tokens and not self._was_issued(
+            resource, account, params, token
+        ):
+            token = None  # as a server that pages by `Page` and only trusts its own links
         if token:
             kind, okey = self._token_position(resource, account, gen, token)
             if kind == "PA":
@@ -526,7 +541,7 @@ class DataStore:
                 by_sid = self.sid_page_tokens
                 nxt = page_token("PA", items[-1], by_sid) if items else None
                 prv = page_token("PB", items[0], by_sid) if items and page > 0 else None
-                return [r for _, r in items], nxt, prv
+                return [r for _, r in items], *self._issue(resource, account, params, nxt, prv)
         else:
             skip = page * page_size
             key = (resource, account.sid)
@@ -550,7 +565,32 @@ class DataStore:
         recs = [r for _, r in items]
         nxt = page_token("PA", items[-1], self.sid_page_tokens) if more else None
         prv = page_token("PB", items[0], self.sid_page_tokens) if items and page > 0 else None
-        return recs, nxt, prv
+        return recs, *self._issue(resource, account, params, nxt, prv)
+
+    def _issue(
+        self, resource: str, account: Account, params: list[tuple[str, str]],
+        nxt: str | None, prv: str | None,
+    ) -> tuple[str | None, str | None]:
+        """A page's next and previous tokens, remembered as issued for the links' query (its
+        filters and page size) when only issued tokens are honoured."""
+        if self.only_issued_tokens:
+            link = link_query(params)
+            with self._lock:
+                self._issued_tokens.update(
+                    (resource, account.sid, link, t) for t in (nxt, prv) if t is not None
+                )
+        return nxt, prv
+
+    def _was_issued(
+        self, resource: str, account: Account, params: list[tuple[str, str]], token: str
+    ) -> bool:
+        with self._lock:
+            return (resource, account.sid, link_query(params), token) in self._issued_tokens
+
+    def issued_tokens(self) -> set[str]:
+        """Every PageToken put in a link so far (`page_tokens="issued"` only)."""
+        with self._lock:
+            return {token for *_, token in self._issued_tokens}
 
     def _token_position(
         self, resource: str, account: Account, gen: Any, token: str

@@ -27,8 +27,11 @@ class Emulator:
         latency: seconds slept per request (settable at run time: ``emu.latency = 0.2``).
         host, port: listen address (port 0 = a free port).
         api_key_kind: "main" (reads everything) or "standard" (401 on Accounts.json / Keys).
-        sid_page_tokens: PageTokens are PA/PB + a record's SID, as Twilio's (default); False
-            makes them opaque, so a token built from a SID is refused (400).
+        page_tokens: how the server treats a PageToken. "sid" (default): tokens are PA/PB +
+            a record's SID, as in Twilio's links, and any such token is honoured. "opaque":
+            tokens are opaque, so a token built from a SID is refused (400). "issued": tokens
+            look like Twilio's but are valid only inside the server's own links; any other
+            token is ignored and the page is chosen by `Page` alone (no error).
     """
 
     def __init__(
@@ -44,7 +47,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key_kind: str = "main",
-        sid_page_tokens: bool = True,
+        page_tokens: str = "sid",
     ) -> None:
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
@@ -56,7 +59,7 @@ class Emulator:
             account_ages_days=account_ages_days,
             subaccount_statuses=subaccount_statuses,
             now=now,
-            sid_page_tokens=sid_page_tokens,
+            page_tokens=page_tokens,
         )
         self.faults = FaultInjector()
         self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind)
