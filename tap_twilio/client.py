@@ -1,33 +1,28 @@
-"""What every Twilio stream shares: auth, the list walk over `next_page_uri`, errors, retries.
+"""The stream: the glue between the SDK's hooks and the layers that read Twilio.
 
-The SDK's generic request loop is replaced by `request_records` here for three reasons that
-its hooks cannot express: a page is decoded inside the retried call (a 200 with a cut-off
-JSON body is retried, not fatal), a 403/404 on one subaccount is skipped with a warning, and
-date slices of one list are read in parallel (see `concurrency.py`).
+`planning.py` decides what to ask for, `walking.py` walks the pages, `http.py` knows Twilio's
+errors and retries; this class hands them the settings, the partition's state and a fetch
+function, and gives the SDK the records. The SDK's generic request loop is replaced by
+`request_records` for three reasons that its hooks cannot express: a page is decoded inside
+the retried call (a 200 with a cut-off JSON body is retried, not fatal), a 403/404 on one
+subaccount is skipped with a warning, and parts of one list are read in parallel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
-import math
-import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
-from dataclasses import dataclass, replace
 from functools import cached_property, partial
-from http import HTTPStatus
 from typing import Any, ClassVar
-from urllib.parse import urljoin
 
 import backoff
 import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers._state import increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
@@ -35,169 +30,32 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
 from tap_twilio import schemas
-from tap_twilio.concurrency import run_all, walk_in_parallel
+from tap_twilio.concurrency import walk_in_parallel
+from tap_twilio.families import API_2010, ApiFamily
+from tap_twilio.http import (
+    RETRIED_EXCEPTIONS,
+    ResourceUnavailable,
+    backoff_waits,
+    decode_json,
+    describe_failure,
+    read_body,
+    response_error,
+    retry_after_seconds,
+)
+from tap_twilio.planning import (
+    DateFilter,
+    ListQuery,
+    ListRules,
+    ReadSettings,
+    plan_list,
+    reading_window,
+)
 from tap_twilio.progress import StreamProgress
-from tap_twilio.settings import configured_end, configured_start, log_level_param, parse_last_n_days
-from tap_twilio.transform import RecordTransformer, to_rfc3339
+from tap_twilio.settings import log_level_param
+from tap_twilio.transform import RecordTransformer
+from tap_twilio.walking import ListShape, ListWalker
 
 API_VERSION_PATH = "/2010-04-01"
-RETRIED_EXCEPTIONS = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-_decode_json = msgspec.json.Decoder().decode
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """The first page of one list walk; `only_null` keeps records whose field is null."""
-
-    url: str
-    params: dict[str, Any]
-    only_null: str | None = None
-    since: dt.date | None = None  # a sweep stops after the page reaching this date
-    # A list longer than its first page is read on in day slices of this window, which
-    # workers read in parallel: (first day, last day, open below, open above); an open end
-    # leaves the outer slice unbounded there, as the user set no bound.
-    split: tuple[dt.date, dt.date, bool, bool] | None = None
-    # A full history that no date filter can slice (records with null dates) is read on
-    # from several places of the one unfiltered list at once: records that date probes
-    # between these days find start walks after them (see `walk_from_seeds`).
-    seek: tuple[dt.date, dt.date] | None = None
-    # A sweep read before the window it completes (see `sweep_then_window`): the
-    # window's query, asked only if the list is longer than the sweep's first page, and its
-    # days (first, last or None), to take the window from that page when it is the list.
-    window: ListQuery | None = None
-    days: tuple[dt.date, dt.date | None] | None = None
-
-    @property
-    def request(self) -> tuple[str, tuple]:
-        """What identifies the first page's request (for pages fetched ahead)."""
-        return self.url, tuple(sorted(self.params.items()))
-
-
-def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
-    """[first, last] cut into at most `count` contiguous whole-day ranges, oldest first."""
-    days = (last - first).days + 1
-    count = max(1, min(count, days))
-    bounds = [first + dt.timedelta(days=days * i // count) for i in range(count + 1)]
-    return [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(count)]
-
-
-def created_at(record: dict) -> dt.datetime | None:
-    """A raw record's `date_created`, if it has one."""
-    created = to_rfc3339(record.get("date_created"))
-    return dt.datetime.fromisoformat(created) if created else None
-
-
-def created_before(record: dict, day: dt.date) -> bool:
-    """Whether a raw record was created before `day` (lists are newest first)."""
-    created = created_at(record)
-    return created is not None and created.date() < day
-
-
-def null_or_within(value: Any, first: dt.date, last: dt.date | None) -> bool:
-    """Whether Twilio's date filter for [first, last] lists a record with this raw date
-    (its UTC calendar day within, both ends included), or the date is null."""
-    if value in (None, ""):
-        return True
-    try:
-        day = to_rfc3339(value)[:10]  # type: ignore[index]
-    except ValueError:
-        return True  # emitted, so the transform names the bad value
-    return first.isoformat() <= day and (last is None or day <= last.isoformat())
-
-
-@dataclass(frozen=True)
-class Seed:
-    """A record a seeded walk starts after, the record that follows it in the probe's list,
-    and the probe's day (the probe lists records whose date is on or before it)."""
-
-    sid: str
-    successor: str
-    day: dt.date
-
-
-def lands_after_seed(records: list[dict], seed: Seed, field: str) -> bool:
-    """Whether a page asked for with `PageToken=PA<seed>` starts right after the seed.
-
-    The unfiltered list has, between the seed and its successor in the probe's dated list,
-    only records that probe could not list (a null date, or a later day). So the page
-    must reach the successor having passed only such records; a record the probe would
-    have listed (the seed itself, or any record of another part of the list) before it,
-    or no successor at all, means the server answered from somewhere else.
-    """
-    for record in records:
-        if record.get("sid") == seed.successor:
-            return True
-        if not null_or_after(record.get(field), seed.day):
-            return False
-    return False
-
-
-def null_or_after(value: Any, day: dt.date) -> bool:
-    """Whether a date filter up to `day` (Twilio's `X<` on a UTC day) leaves out a record
-    with this raw date: it is null, or on a later day. An unreadable date counts as listed."""
-    if value in (None, ""):
-        return True
-    try:
-        return to_rfc3339(value)[:10] > day.isoformat()  # type: ignore[index]
-    except ValueError:
-        return False
-
-
-class TwilioAPIError(FatalAPIError):
-    """Twilio refused a request for a reason a retry cannot fix; the text is for the user."""
-
-
-class ResourceUnavailable(TwilioAPIError):
-    """403/404 on a subaccount's resource: that resource is skipped, the run goes on."""
-
-
-def twilio_error_text(response: requests.Response) -> str:
-    """`HTTP 404, Twilio code 20404: The requested resource ... was not found`."""
-    try:
-        body = _decode_json(response.content)
-    except msgspec.DecodeError:
-        body = None
-    if isinstance(body, dict) and body.get("message"):
-        return f"HTTP {response.status_code}, Twilio code {body.get('code')}: {body['message']}"
-    return f"HTTP {response.status_code} {response.reason}"
-
-
-def read_body(response: requests.Response) -> bytes:
-    """The whole body of a streamed response in one read. `response.content` reads it in
-    10 KiB chunks, each through urllib3's buffers: 4 ms of CPU per 1 MB page against 2
-    (measured), in the threads that share the GIL with the one emitting records.
-    `iter_content(None)` is requests' own read, with its own errors (ChunkedEncodingError
-    for a cut-off body, ...), so retries see the same failures."""
-    return b"".join(response.iter_content(chunk_size=None))
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """Seconds from a 429/503 `Retry-After` header (seconds or an HTTP date), if any."""
-    response = getattr(exc, "response", None)
-    header = response.headers.get("Retry-After") if response is not None else None
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None  # unreadable: fall back to exponential backoff
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-
-
-PAGES_PER_WALK = 2  # pages (of those after the first) per walk of a full history, at least
 
 
 class TwilioStream(RESTStream[str]):
@@ -210,9 +68,11 @@ class TwilioStream(RESTStream[str]):
     is_sorted = False  # Twilio lists come newest first
     state_partitioning_keys: ClassVar[list[str] | None] = None
 
+    family: ClassVar[ApiFamily] = API_2010  # how the API pages its lists
     list_key: ClassVar[str | None] = None  # key of the page's record array; None: one object
-    date_filter: ClassVar[str | None] = None  # e.g. "DateSent": sent as `DateSent>`/`DateSent<`
-    date_filter_upper_exclusive: ClassVar[bool] = False  # `StartTime<` means strictly before
+    # The list's server-side day filter (e.g. `DateSent>`/`DateSent<`), by which a long
+    # window is cut into slices read in parallel.
+    date_filter: ClassVar[DateFilter | None] = None
     null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
@@ -240,20 +100,13 @@ class TwilioStream(RESTStream[str]):
         return int(self.config.get("request_timeout", 120))
 
     @property
-    def workers(self) -> int:
-        """Requests of one stream in flight at once (`max_concurrency`)."""
-        return int(self.config.get("max_concurrency", 8))
+    def host_url(self) -> str:
+        """The API's base URL, against which its relative page links resolve."""
+        return str(self.config["api_url"])
 
-    @property
-    def seeks(self) -> bool:
-        """Whether a full history may be read from several places at once by PageTokens
-        built from records (`seek_with_page_tokens`; see `walk_from_seeds`)."""
-        return bool(self.config.get("seek_with_page_tokens", True))
-
-    @property
-    def lookback(self) -> dt.timedelta:
-        """How much before a bookmark is read again (`lookback_days`)."""
-        return dt.timedelta(days=int(self.config.get("lookback_days", 3)))
+    @cached_property
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings.from_config(self.config)
 
     # --- what to ask for -------------------------------------------------------------
 
@@ -277,104 +130,54 @@ class TwilioStream(RESTStream[str]):
             return None
         return dt.date.fromisoformat(str(value)[:10])
 
-    def window(self, context: Context | None) -> tuple[dt.date | None, dt.date | None]:
-        """First and last day to read: settings, then the bookmark less the lookback."""
-        today = dt.datetime.now(dt.timezone.utc).date()
-        start = configured_start(self.config, today)
-        bookmark = self.bookmark_day(context)
-        if bookmark is not None:
-            resume = bookmark - self.lookback
-            start = max(start, resume) if start else resume
-        return start, configured_end(self.config)
-
-    def undated_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        """A query's parameters less its date filter (to set other bounds)."""
-        assert self.date_filter
-        return {k: v for k, v in params.items() if not k.startswith(self.date_filter)}
-
     def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
-        """Twilio's day-granular date filter for a window, e.g. `DateSent>=2024-05-01`."""
-        if not self.date_filter:
-            return {}
-        params = {}
-        if start:
-            params[f"{self.date_filter}>"] = start.isoformat()
-        if end:
-            last = end + dt.timedelta(days=1) if self.date_filter_upper_exclusive else end
-            params[f"{self.date_filter}<"] = last.isoformat()
-        return params
+        """The list's date filter for a window, e.g. `DateSent>=2024-05-01`."""
+        return self.date_filter.params(start, end) if self.date_filter else {}
 
-    # --- reading pages ---------------------------------------------------------------
-
-    def next_page_url(self, body: dict) -> str | None:
-        """2010 API: `next_page_uri` relative to the host; it carries every filter."""
-        uri = body.get("next_page_uri")
-        return urljoin(self.config["api_url"], uri) if uri else None
-
-    def page_records(self, body: Any) -> list[dict]:
-        if self.list_key is None:
-            return [body]
-        return body.get(self.list_key) or []
+    @cached_property
+    def list_rules(self) -> ListRules:
+        return ListRules(
+            date_params=self.date_params,
+            slices=self.date_filter,
+            null_field=self.replication_key if self.null_dates else None,
+            retention_days=self.retention_days,
+        )
 
     def list_queries(self, context: Context | None, planning: bool = False) -> list[ListQuery]:
-        """The queries that together list this partition.
-
-        The first lists the window; if it is longer than one page, the rest is read in day
-        slices by `max_concurrency` workers (see `walk_pages`). Twilio's date
-        filters never match a record whose date is still null (a queued message's
-        `date_sent`, a call not yet dialled), so for such resources a read of the full
-        history is one unfiltered walk, and a dated window adds a sweep that lists the last
-        `lookback_days` without a date filter and keeps the records whose date is null. Unless
-        `last_n_days` sets the window, the sweep is asked first, as its first page may be the
-        whole list, window included (see `sweep_then_window`).
-        `planning`: asked by the prefetcher ahead of the read (nothing is logged then).
-        """
-        url = self.get_url(context)
+        """The queries that together list this partition (see `planning.plan_list`).
+        `planning`: asked by the prefetcher ahead of the read (nothing is logged then)."""
+        today = dt.datetime.now(dt.timezone.utc).date()
+        settings = self.read_settings
+        window = reading_window(self.config, self.bookmark_day(context), settings.lookback,
+                                today)
         base: dict[str, Any] = {"PageSize": self.config.get("page_size", 1000)}
         base.update(self.option_params())
-        start, end = self.window(context)
-        today = dt.datetime.now(dt.timezone.utc).date()
-        by_option = self.starts_at_last_n_days(start, today)
-        if start and self.retention_days:
-            oldest = today - dt.timedelta(days=self.retention_days - 1)
-            if start < oldest:
-                if not planning:  # said once, when the list is read
-                    self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
-                                     self.name, self.retention_days, oldest, start)
-                start = oldest
-            if end and end < start:
-                return []
-        created = self.account_created(context)
-        parallel = self.date_filter and self.workers > 1
-        lower = start or (None if self.null_dates else created)
-        split = seek = None
-        if parallel and lower is not None and lower < (end or today):
-            split = (lower, end or today, start is None, end is None)
-        elif parallel and start is None and created is not None and self.seeks:
-            if self.retention_days:
-                created = max(created, today - dt.timedelta(days=self.retention_days - 1))
-            if created < (end or today):
-                seek = (created, end or today)
-        window = ListQuery(url, {**base, **self.date_params(start, end)}, split=split, seek=seek)
-        if not (self.null_dates and start is not None):
-            return [window]
-        horizon = max(start, today - self.lookback)
-        sweep = ListQuery(url, base, only_null=self.replication_key, since=horizon)
-        if by_option:
-            return [window, sweep]  # the option is documented as Twilio's date filter
-        return [replace(sweep, window=window, days=(start, end))]
-
-    def starts_at_last_n_days(self, start: dt.date | None, today: dt.date) -> bool:
-        """Whether `last_n_days`, one of the product's options, sets the window's first day
-        (rather than `start_date` or a bookmark): then it always reaches Twilio as the date
-        filter, as its documentation says, even where one unfiltered page would do."""
-        days = self.config.get("last_n_days")
-        return days is not None and start == today - dt.timedelta(days=parse_last_n_days(days))
+        plan = plan_list(self.get_url(context), base, self.list_rules, settings, window,
+                         self.account_created(context), today)
+        if plan.clamped_to and not planning:  # said once, when the list is read
+            self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
+                             self.name, self.retention_days, plan.clamped_to, window.start)
+        return plan.queries
 
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
         sid = (context or {}).get("account_sid")
-        return getattr(self._tap, "account_created", {}).get(sid)
+        created: dict[str, dt.date] = getattr(self._tap, "account_created", {})
+        return created.get(sid) if sid else None
+
+    # --- reading pages ---------------------------------------------------------------
+
+    @cached_property
+    def list_shape(self) -> ListShape:
+        return ListShape(self.name, self.family, self.host_url, self.list_key,
+                         self.date_filter, self.replication_key)
+
+    def walker(self, context: Context | None) -> ListWalker:
+        """A walker of this partition's lists, fetching with the partition's context."""
+        def fetch(url: str, params: dict[str, Any] | None) -> Any:
+            return self.fetch_retried(url, params, context)
+
+        return ListWalker(fetch, self.list_shape, self.read_settings.workers, self.logger)
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
         for page in self.request_pages(context):
@@ -385,11 +188,12 @@ class TwilioStream(RESTStream[str]):
         # First pages fetched ahead, while an earlier list was read (see concurrency.py).
         fetched = self._tap.prefetcher.take(self.prefetch_key(context))
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
+        walker = self.walker(context)
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
                 for page in walk_in_parallel(
-                    walks, lambda walk: self.walk_pages(walk[0], context, walk[1]), self.workers
+                    walks, lambda walk: walker.walk(*walk), self.read_settings.workers
                 ):
                     counter.increment()
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
@@ -411,196 +215,6 @@ class TwilioStream(RESTStream[str]):
             for query in self.list_queries(context, planning=True)
         })
 
-    def walk_pages(
-        self, query: ListQuery, context: Context | None, first_page: Future | None = None
-    ) -> Iterator[list[dict]]:
-        """Every page of one query, following `next_page_uri` to the end, or, for a long
-        list that may be split, its first page and then the window in parallel slices."""
-        url, params = query.url, query.params
-        while url:
-            if first_page is not None:
-                body, first_page = first_page.result(), None
-            else:
-                body = self.fetch_retried(url, params, context)
-            records = self.page_records(body)
-            if query.window is not None:
-                yield from self.sweep_then_window(query, context, records, self.next_page_url(body))
-                return
-            if query.only_null:
-                yield [r for r in records if r.get(query.only_null) in (None, "")]
-                if records and query.since and created_before(records[-1], query.since):
-                    return
-            else:
-                yield records
-            url, params = (self.next_page_url(body) if self.list_key else None), None
-            if url and query.split:
-                yield from self.walk_slices(query, context, {r.get("sid") for r in records})
-                return
-            if url and query.seek:
-                yield from self.walk_from_seeds(query, context, records, url)
-                return
-
-    def sweep_then_window(
-        self, sweep: ListQuery, context: Context | None, records: list[dict],
-        next_url: str | None,
-    ) -> Iterator[list[dict]]:
-        """A dated window over a list whose dates can be null, after the sweep's first page.
-
-        That page has no next page for most lists of an incremental run (a subaccount's
-        day of messages): it is the whole list, so the window's records are taken from it,
-        as Twilio's day-granular filter would, and the window is not asked for (half the
-        requests over many subaccounts). Otherwise the window is read by its own query (and
-        slices), alongside the rest of the sweep. Not used for a window that `last_n_days`
-        sets: that option is always sent to Twilio (see `starts_at_last_n_days`)."""
-        assert sweep.window is not None and sweep.days is not None
-        field = sweep.only_null
-        if next_url is None:
-            yield [r for r in records if null_or_within(r.get(field), *sweep.days)]
-            return
-        yield [r for r in records if r.get(field) in (None, "")]
-        walks = [sweep.window]
-        if not (records and sweep.since and created_before(records[-1], sweep.since)):
-            walks.append(replace(sweep, url=next_url, params={}, window=None, days=None))
-        yield from walk_in_parallel(walks, lambda q: self.walk_pages(q, context), self.workers)
-
-    def walk_slices(
-        self, query: ListQuery, context: Context | None, seen: set[str]
-    ) -> Iterator[list[dict]]:
-        """The window of `query` in day slices read in parallel, less the records of its
-        first page (`seen`), which a slice lists again."""
-        assert query.split is not None
-        lower, upper, open_below, open_above = query.split
-        slices = date_slices(lower, upper, self.workers * 2)
-        base = self.undated_params(query.params)
-        queries = [
-            ListQuery(query.url, {**base, **self.date_params(
-                # The outer slices stay open where the user set no bound: nothing is cut off.
-                None if i == 0 and open_below else first,
-                None if i == len(slices) - 1 and open_above else last,
-            )})
-            for i, (first, last) in enumerate(slices)
-        ]
-        for page in walk_in_parallel(
-            queries, lambda q: self.walk_pages(q, context), self.workers
-        ):
-            yield [r for r in page if r.get("sid") not in seen]
-
-    def walk_from_seeds(
-        self, query: ListQuery, context: Context | None, first_page: list[dict], next_url: str
-    ) -> Iterator[list[dict]]:
-        """The rest of an unfiltered list after its first page, read from several places.
-
-        Twilio's `next_page_uri` resumes a list with `PageToken=PA<SID of the page's last
-        record>`. Probes (the two newest records on or before evenly spaced days) find seed
-        records and the record that follows each; a walk starts after each seed with such a
-        token, built here, so it is trusted only once its first page proves it (see
-        `lands_after_seed`). Every walk, the one from the first page included, stops at the
-        first seed it meets, so each record is read once, whatever the order of the seeds,
-        and records whose date is null are read too. The first failed proof sends the list
-        on in one walk over Twilio's own links, before any seeded record is used.
-        """
-        assert query.seek is not None
-        first_day = query.seek[0]
-        oldest_seen = created_at(first_page[-1])
-        last_day = oldest_seen.date() if oldest_seen else query.seek[1]
-        # A walk costs a probe and a partial last page: worth it from two pages on.
-        wanted = math.ceil(self.pages_to_come(first_day, first_page) / PAGES_PER_WALK)
-        seen = {r.get("sid") for r in first_page}
-        seeds = [seed for seed in self.probe_seeds(query, context, first_day, last_day, wanted)
-                 if seed.sid not in seen]
-        seeded = self.fetch_seeded_first_pages(query, context, seeds)
-        stops = frozenset(seed.sid for seed in seeds) if seeded is not None else frozenset()
-        walks = [(next_url, None)] + [(query.url, body) for body in seeded or ()]
-        yield from walk_in_parallel(
-            walks, lambda walk: self.walk_until(walk[0], walk[1], stops, context), self.workers
-        )
-
-    def pages_to_come(self, first_day: dt.date, first_page: list[dict]) -> int:
-        """About how many pages follow the first, at its pace back to `first_day`: a short
-        list is not worth many walks."""
-        newest, oldest = created_at(first_page[0]), created_at(first_page[-1])
-        if newest is None or oldest is None:
-            return self.workers * PAGES_PER_WALK
-        span = (newest - oldest).total_seconds()
-        start = dt.datetime.combine(first_day, dt.time(), dt.timezone.utc)
-        return math.ceil((oldest - start).total_seconds() / span) if span > 0 else 1
-
-    def probe_seeds(
-        self, query: ListQuery, context: Context | None, first: dt.date, last: dt.date,
-        walks: int,
-    ) -> list[Seed]:
-        """The newest record on or before each of `walks - 1` days spread over [first,
-        last], with the record after it (distinct, in no particular order); at most
-        `max_concurrency - 1`. A probe that finds no record after its seed gives none.
-
-        One walk per worker: then the probes take one round trip and the walks' first pages
-        one more (twice as many walks, for balance, cost two more: 0.4 s at 200 ms)."""
-        assert self.date_filter
-        walks = max(1, min(walks, self.workers))
-        days = [end for _, end in date_slices(first, last, walks)[:-1]]
-        base = self.undated_params(query.params)
-        probes = [
-            partial(self.fetch_retried, query.url,
-                    {**base, **self.date_params(None, day), "PageSize": 2}, context)
-            for day in days
-        ]
-        seeds: dict[str, Seed] = {}
-        for day, body in zip(days, run_all(probes, self.workers), strict=True):
-            records = self.page_records(body)
-            if len(records) == 2 and records[0]["sid"] not in seeds:
-                seeds[records[0]["sid"]] = Seed(records[0]["sid"], records[1]["sid"], day)
-        return list(seeds.values())
-
-    def fetch_seeded_first_pages(
-        self, query: ListQuery, context: Context | None, seeds: list[Seed]
-    ) -> list[Any] | None:
-        """The first page after each seed, each proven to start right after its seed; None
-        when Twilio refuses such a token or a page fails its proof."""
-        if not seeds:
-            return []
-        pages = [
-            partial(self.fetch_retried, query.url,
-                    {**query.params, "Page": 1, "PageToken": "PA" + seed.sid}, context)
-            for seed in seeds
-        ]
-        try:
-            bodies = run_all(pages, self.workers)
-        except TwilioAPIError as exc:
-            self.logger.warning("%s: a list cannot be resumed from a record (%s); reading "
-                                "it in one walk", self.name, exc)
-            return None
-        firsts = [self.page_records(body)[:1] for body in bodies]
-        distinct = len({page[0]["sid"] for page in firsts if page}) == len(seeds)
-        field = self.replication_key
-        assert field
-        if not distinct or not all(
-            lands_after_seed(self.page_records(body), seed, field)
-            for seed, body in zip(seeds, bodies, strict=True)
-        ):
-            self.logger.warning("%s: Twilio did not resume the list right after a record "
-                                "named in a PageToken; reading it in one walk over Twilio's "
-                                "own page links", self.name)
-            return None
-        return bodies
-
-    def walk_until(
-        self, url: str | None, first_body: Any, stops: frozenset[str], context: Context | None
-    ) -> Iterator[list[dict]]:
-        """Pages from `url` (or from an already fetched first page) up to and including
-        the first record in `stops`."""
-        while url:
-            if first_body is not None:
-                body, first_body = first_body, None
-            else:
-                body = self.fetch_retried(url, None, context)
-            records = self.page_records(body)
-            for i, record in enumerate(records):
-                if record.get("sid") in stops:
-                    yield records[: i + 1]
-                    return
-            yield records
-            url = self.next_page_url(body)
-
     @cached_property
     def fetch_retried(self) -> Callable[[str, dict | None, Context | None], Any]:
         """`fetch_json` with the retries of `request_decorator`."""
@@ -618,7 +232,7 @@ class TwilioStream(RESTStream[str]):
         self.validate_response(response, context)
         content = read_body(response)
         try:
-            return _decode_json(content)
+            return decode_json(content)
         except msgspec.DecodeError as exc:
             raise RetriableAPIError(
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
@@ -662,29 +276,10 @@ class TwilioStream(RESTStream[str]):
     def validate_response(  # type: ignore[override]
         self, response: requests.Response, context: Context | None = None
     ) -> None:
-        status = response.status_code
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(twilio_error_text(response), response)
-        if status < HTTPStatus.BAD_REQUEST:
-            return
-        text = twilio_error_text(response)
-        account = (context or {}).get("account_sid")
-        if status == HTTPStatus.UNAUTHORIZED:
-            raise TwilioAPIError(
-                f"Twilio rejected the credentials ({text}); check account_sid and auth_token "
-                "(or api_key_sid and api_key_secret)"
-            )
-        if status in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
-            if account and account != self.config["account_sid"]:
-                raise ResourceUnavailable(text)
-            raise TwilioAPIError(
-                f"{self.name}: {text}; check that these credentials may read this resource "
-                "of account " + str(account or self.config["account_sid"])
-            )
-        raise TwilioAPIError(
-            f"{self.name}: Twilio refused the request ({text}); check the settings this "
-            "stream sends (start_date, last_n_days, end_date, to, from, status, log, category)"
-        )
+        error = response_error(response, self.name, (context or {}).get("account_sid"),
+                               self.config["account_sid"])
+        if error is not None:
+            raise error
 
     def request_decorator(self, func: Any) -> Any:
         return backoff.on_exception(
@@ -699,15 +294,7 @@ class TwilioStream(RESTStream[str]):
         )(func)
 
     def backoff_wait_generator(self) -> Iterator[float]:  # type: ignore[override]
-        """Retry-After when Twilio sends it, else 1, 2, 4 ... 60 s, each with jitter."""
-        exc = yield  # type: ignore[misc]  # backoff primes the generator, then sends errors
-        attempt = 0
-        while True:
-            wait = retry_after_seconds(exc)
-            if wait is None:
-                wait = min(2.0**attempt, 60.0) * random.uniform(0.5, 1.0)
-            attempt += 1
-            exc = yield wait
+        return backoff_waits()
 
     def backoff_handler(self, details: Any) -> None:  # type: ignore[override]
         exc = details.get("exception")
@@ -933,27 +520,6 @@ class RecordCounter(metrics.Counter):
             self.unchecked = 0
             if self._ready_to_log():
                 self._pop()
-
-
-def describe_failure(exc: BaseException | None) -> str:
-    """One line for a failed attempt, without URLs (they may carry phone numbers)."""
-    if isinstance(exc, RetriableAPIError):
-        return str(exc)
-    if exc is None:
-        return "an unknown error"
-    for kind, what in FAILURE_KINDS:
-        if isinstance(exc, kind):
-            return f"{what} ({type(exc).__name__})"
-    return type(exc).__name__
-
-
-FAILURE_KINDS = (  # most specific first: a ConnectTimeout is also a ConnectionError
-    (requests.exceptions.Timeout, "no answer within request_timeout"),
-    (requests.exceptions.ChunkedEncodingError, "answer cut off"),
-    (requests.exceptions.ContentDecodingError, "answer cut off"),
-    (requests.exceptions.ConnectionError, "connection failed or reset"),
-    (ConnectionResetError, "connection failed or reset"),
-)
 
 
 logging.getLogger("backoff").setLevel(logging.CRITICAL)

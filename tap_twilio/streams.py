@@ -11,11 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
 
 from singer_sdk.helpers.types import Context
 
-from tap_twilio.client import ListQuery, TwilioStream
+from tap_twilio.client import TwilioStream
+from tap_twilio.families import API_META
+from tap_twilio.planning import DateFilter, ListQuery
 from tap_twilio.settings import USAGE_GRANULARITIES, SettingError
 from tap_twilio.transform import to_rfc3339
 
@@ -110,7 +111,7 @@ class Resource:
     list_key: str | None
     primary_keys: tuple[str, ...] = ("sid",)
     replication_key: str | None = None
-    date_filter: str | None = None
+    date_filter: str | None = None  # e.g. "DateSent": sent as `DateSent>` / `DateSent<`
     options: dict[str, str] = field(default_factory=dict)
     parent: str = "accounts"
     child_keys: dict[str, str] = field(default_factory=dict)
@@ -213,9 +214,15 @@ class AlertsStream(TwilioStream):
     replication_key = "date_generated"
     primary_keys = ("sid",)
 
+    family = API_META
+
     @property
     def url_base(self) -> str:
-        return self.config["monitor_api_url"].rstrip("/")
+        return self.host_url
+
+    @property
+    def host_url(self) -> str:
+        return str(self.config["monitor_api_url"]).rstrip("/")
 
     def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
         # Monitor keeps 30 days of alerts and rejects a StartDate before that.
@@ -224,10 +231,6 @@ class AlertsStream(TwilioStream):
         if end:
             params["EndDate"] = f"{end.isoformat()}T23:59:59Z"
         return params
-
-    def next_page_url(self, body: dict) -> str | None:
-        url = (body.get("meta") or {}).get("next_page_url")
-        return urljoin(self.config["monitor_api_url"], url) if url else None
 
 
 def build_stream_classes() -> list[type[TwilioStream]]:
@@ -241,8 +244,8 @@ def build_stream_classes() -> list[type[TwilioStream]]:
             "list_key": resource.list_key,
             "primary_keys": resource.primary_keys,
             "replication_key": resource.replication_key,
-            "date_filter": resource.date_filter,
-            "date_filter_upper_exclusive": resource.upper_exclusive,
+            "date_filter": DateFilter.api_2010(resource.date_filter, resource.upper_exclusive)
+            if resource.date_filter else None,
             "null_dates": resource.null_dates,
             "retention_days": resource.retention_days,
             "options": resource.options,

@@ -1,0 +1,220 @@
+"""Walking Twilio lists: the pages of a planned query, by following links or in parallel.
+
+A `ListWalker` is handed a fetch function (URL and parameters to a decoded page, retried),
+the list's shape and the number of workers; it knows nothing of streams or the SDK. Kinds of
+walk, all ending in `walk`:
+- linear: follow the family's next-page link to the end;
+- sliced: a window longer than one page, read on in day slices in parallel;
+- sweep first: a dated window over a list with null dates, taken from the sweep's first page
+  when that page is the whole list;
+- seeded: a full history read on from several places at once (see `seek`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from functools import partial
+from logging import Logger
+from typing import Any
+
+from tap_twilio.concurrency import run_all, walk_in_parallel
+from tap_twilio.families import ApiFamily, page_records
+from tap_twilio.http import TwilioAPIError
+from tap_twilio.planning import (
+    DateFilter,
+    ListQuery,
+    Seed,
+    created_at,
+    created_before,
+    lands_after_seed,
+    null_or_within,
+    probe_days,
+    seed_walks,
+    slice_queries,
+)
+
+Fetch = Callable[[str, "dict[str, Any] | None"], Any]
+Page = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """What a walker needs to know of a list."""
+
+    name: str  # for log lines
+    family: ApiFamily
+    base_url: str  # what relative next-page links resolve against
+    list_key: str | None  # None: the body is one object
+    date_filter: DateFilter | None = None  # the day filter of slices and probes
+    date_field: str | None = None  # the record field that filter applies to
+
+
+class ListWalker:
+    """The pages of one partition's planned queries."""
+
+    def __init__(self, fetch: Fetch, shape: ListShape, workers: int, logger: Logger) -> None:
+        self.fetch = fetch
+        self.shape = shape
+        self.workers = workers
+        self.logger = logger
+
+    def records(self, body: Any) -> Page:
+        return page_records(body, self.shape.list_key)
+
+    def next_url(self, body: Any) -> str | None:
+        if self.shape.list_key is None:
+            return None  # a single object has no pages
+        return self.shape.family.next_url(body, self.shape.base_url)
+
+    def walk(self, query: ListQuery, first_page: Future[Any] | None = None) -> Iterator[Page]:
+        """Every page of one query, following the next-page link to the end, or, for a long
+        list that may be split or sought, its first page and then the rest in parallel."""
+        url: str | None = query.url
+        params: dict[str, Any] | None = query.params
+        while url:
+            if first_page is not None:
+                body, first_page = first_page.result(), None
+            else:
+                body = self.fetch(url, params)
+            records = self.records(body)
+            if query.window is not None:
+                yield from self.sweep_then_window(query, records, self.next_url(body))
+                return
+            if query.only_null:
+                yield [r for r in records if r.get(query.only_null) in (None, "")]
+                if records and query.since and created_before(records[-1], query.since):
+                    return
+            else:
+                yield records
+            url, params = self.next_url(body), None
+            if url and query.split:
+                yield from self.slices(query, {r.get("sid") for r in records})
+                return
+            if url and query.seek:
+                yield from self.seek(query, records, url)
+                return
+
+    def sweep_then_window(
+        self, sweep: ListQuery, records: Page, next_url: str | None
+    ) -> Iterator[Page]:
+        """A dated window over a list whose dates can be null, after the sweep's first page.
+
+        That page has no next page for most lists of an incremental run (a subaccount's
+        day of messages): it is the whole list, so the window's records are taken from it,
+        as Twilio's day-granular filter would, and the window is not asked for (half the
+        requests over many subaccounts). Otherwise the window is read by its own query (and
+        slices), alongside the rest of the sweep."""
+        assert sweep.window is not None and sweep.days is not None
+        field = sweep.only_null
+        if next_url is None:
+            yield [r for r in records if null_or_within(r.get(field), *sweep.days)]
+            return
+        yield [r for r in records if r.get(field) in (None, "")]
+        walks = [sweep.window]
+        if not (records and sweep.since and created_before(records[-1], sweep.since)):
+            walks.append(replace(sweep, url=next_url, params={}, window=None, days=None))
+        yield from walk_in_parallel(walks, self.walk, self.workers)
+
+    def slices(self, query: ListQuery, seen: set[Any]) -> Iterator[Page]:
+        """The window of `query` in day slices read in parallel, less the records of its
+        first page (`seen`), which a slice lists again."""
+        assert self.shape.date_filter is not None
+        queries = slice_queries(query, self.shape.date_filter, self.workers)
+        for page in walk_in_parallel(queries, self.walk, self.workers):
+            yield [r for r in page if r.get("sid") not in seen]
+
+    def seek(self, query: ListQuery, first_page: Page, next_url: str) -> Iterator[Page]:
+        """The rest of an unfiltered list after its first page, read from several places.
+
+        Twilio's next-page link resumes a list with `PageToken=PA<SID of the page's last
+        record>`. Probes (the two newest records on or before evenly spaced days) find seed
+        records and the record that follows each; a walk starts after each seed with such a
+        token, built here, so it is trusted only once its first page proves it (see
+        `planning.lands_after_seed`). Every walk, the one from the first page included,
+        stops at the first seed it meets, so each record is read once, whatever the order of
+        the seeds, and records whose date is null are read too. The first failed proof sends
+        the list on in one walk over Twilio's own links, before any seeded record is used.
+        """
+        assert query.seek is not None
+        first_day = query.seek[0]
+        oldest_seen = created_at(first_page[-1])
+        last_day = oldest_seen.date() if oldest_seen else query.seek[1]
+        walks = seed_walks(first_day, first_page, self.workers)
+        seen = {r.get("sid") for r in first_page}
+        seeds = [seed for seed in self.probe_seeds(query, probe_days(first_day, last_day, walks))
+                 if seed.sid not in seen]
+        seeded = self.seeded_first_pages(query, seeds)
+        stops = frozenset(seed.sid for seed in seeds) if seeded is not None else frozenset()
+        starts: list[tuple[str | None, Any]] = [(next_url, None)]
+        starts += [(query.url, body) for body in seeded or ()]
+        yield from walk_in_parallel(
+            starts, lambda start: self.walk_until(start[0], start[1], stops), self.workers
+        )
+
+    def probe_seeds(self, query: ListQuery, days: list[Any]) -> list[Seed]:
+        """The newest record on or before each day, with the record after it (distinct, in
+        no particular order). A probe that finds no record after its seed gives none."""
+        date_filter = self.shape.date_filter
+        assert date_filter is not None
+        base = date_filter.strip(query.params)
+        probes = [
+            partial(self.fetch, query.url, {**base, **date_filter.params(None, day), "PageSize": 2})
+            for day in days
+        ]
+        seeds: dict[str, Seed] = {}
+        for day, body in zip(days, run_all(probes, self.workers), strict=True):
+            records = self.records(body)
+            if len(records) == 2 and records[0]["sid"] not in seeds:
+                seeds[records[0]["sid"]] = Seed(records[0]["sid"], records[1]["sid"], day)
+        return list(seeds.values())
+
+    def seeded_first_pages(self, query: ListQuery, seeds: list[Seed]) -> list[Any] | None:
+        """The first page after each seed, each proven to start right after its seed; None
+        when Twilio refuses such a token or a page fails its proof."""
+        if not seeds:
+            return []
+        pages = [
+            partial(self.fetch, query.url,
+                    {**query.params, "Page": 1, "PageToken": "PA" + seed.sid})
+            for seed in seeds
+        ]
+        name = self.shape.name
+        try:
+            bodies = run_all(pages, self.workers)
+        except TwilioAPIError as exc:
+            self.logger.warning("%s: a list cannot be resumed from a record (%s); reading "
+                                "it in one walk", name, exc)
+            return None
+        firsts = [self.records(body)[:1] for body in bodies]
+        distinct = len({page[0]["sid"] for page in firsts if page}) == len(seeds)
+        field = self.shape.date_field
+        assert field is not None
+        if not distinct or not all(
+            lands_after_seed(self.records(body), seed, field)
+            for seed, body in zip(seeds, bodies, strict=True)
+        ):
+            self.logger.warning("%s: Twilio did not resume the list right after a record "
+                                "named in a PageToken; reading it in one walk over Twilio's "
+                                "own page links", name)
+            return None
+        return bodies
+
+    def walk_until(
+        self, url: str | None, first_body: Any, stops: frozenset[str]
+    ) -> Iterator[Page]:
+        """Pages from `url` (or from an already fetched first page) up to and including
+        the first record in `stops`."""
+        while url:
+            if first_body is not None:
+                body, first_body = first_body, None
+            else:
+                body = self.fetch(url, None)
+            records = self.records(body)
+            for i, record in enumerate(records):
+                if record.get("sid") in stops:
+                    yield records[: i + 1]
+                    return
+            yield records
+            url = self.next_url(body)
