@@ -38,6 +38,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "tap_twilio" / "schemas"
+STREAM_TABLE = REPO_ROOT / "tap_twilio" / "streams_table.json"
 
 SPEC_FILES = {
     "api_v2010": "twilio_api_v2010.json",
@@ -341,7 +342,16 @@ def convert_property(prop: dict[str, Any], components: dict[str, Any]) -> dict[s
     return out
 
 
-def build_schema(name: str, stream: StreamSpec, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build_schema(
+    name: str,
+    stream: StreamSpec,
+    specs: dict[str, dict[str, Any]],
+    *,
+    field_types: dict[str, dict[str, Any]] | None = None,
+    added_descriptions: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One stream's schema. `field_types` types fields the spec leaves untyped (for streams
+    outside FIELD_TYPE_OVERRIDES); `added_descriptions` describes context keys the spec lacks."""
     spec = specs[stream.spec]
     components = spec["components"]["schemas"]
     referenced = _list_item_ref(spec, stream)
@@ -357,7 +367,7 @@ def build_schema(name: str, stream: StreamSpec, specs: dict[str, dict[str, Any]]
         if (name, field) in REMOVED_FIELDS:
             continue
         converted = convert_property(prop, components)
-        override = FIELD_TYPE_OVERRIDES.get((name, field))
+        override = FIELD_TYPE_OVERRIDES.get((name, field)) or (field_types or {}).get(field)
         if override is not None:
             description = converted.get("description")
             converted = json.loads(json.dumps(override))  # deep copy
@@ -377,7 +387,7 @@ def build_schema(name: str, stream: StreamSpec, specs: dict[str, dict[str, Any]]
         if key not in properties:
             properties[key] = {
                 "type": ["string", "null"],
-                "description": _ADDED_DESCRIPTIONS[key],
+                "description": {**_ADDED_DESCRIPTIONS, **(added_descriptions or {})}[key],
             }
     return {"type": "object", "properties": properties}
 
@@ -414,6 +424,14 @@ def spec_property_names(spec_dir: Path) -> dict[str, list[str]]:
     }
 
 
+def table_schema_files() -> set[str]:
+    """Schema files of the stream table's other streams (generate_streams.py writes them)."""
+    if not STREAM_TABLE.is_file():
+        return set()
+    rows = json.loads(STREAM_TABLE.read_text(encoding="utf-8"))["streams"]
+    return {row["schema"] for row in rows} - {f"{name}.json" for name in STREAMS}
+
+
 def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -448,7 +466,10 @@ def main(argv: list[str] | None = None) -> int:
                 problems.append(f"{path}: missing")
             elif path.read_text(encoding="utf-8") != content:
                 problems.append(f"{path}: differs from the generated schema")
-        stale = sorted(p.name for p in out_dir.glob("*.json") if p.name not in files)
+        others = table_schema_files()
+        stale = sorted(
+            p.name for p in out_dir.glob("*.json") if p.name not in files and p.name not in others
+        )
         problems += [f"{out_dir / name}: not generated (stale?)" for name in stale]
         for problem in problems:
             print(problem, file=sys.stderr)
