@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Generate tap-twilio's stream schemas from Twilio's OpenAPI specs.
 
+This script makes the schemas of the 2010 API's streams and Monitor alerts (``STREAMS``) and
+holds the rules; ``scripts/generate_streams.py`` applies the same rules, through this module's
+functions, to the other streams of the stream table and writes their files beside these.
+
 Usage (developers only; the tap never reads the spec at run time)::
 
     python scripts/generate_schemas.py /path/to/twilio-oai          # (re)write the schemas

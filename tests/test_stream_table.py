@@ -264,6 +264,8 @@ def test_docs_list_every_stream() -> None:
     assert [name for name, _ in documented] == NAMES
     for name, endpoint in documented:
         assert endpoint == BY_NAME[name]["host"] + BY_NAME[name]["path"]
+    plain_run = re.findall(r"^- `(\w+)`$", text, flags=re.MULTILINE)
+    assert plain_run == [row["name"] for row in ROWS if row["selected_by_default"]]
 
 
 # --- spec needed ----------------------------------------------------------------------------
