@@ -353,9 +353,11 @@ def build_schema(
     *,
     field_types: dict[str, dict[str, Any]] | None = None,
     added_descriptions: dict[str, str] | None = None,
+    removed: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """One stream's schema. `field_types` types fields the spec leaves untyped (for streams
-    outside FIELD_TYPE_OVERRIDES); `added_descriptions` describes context keys the spec lacks."""
+    """One stream's schema. For streams outside this script's tables: `field_types` types
+    fields the spec leaves untyped, `added_descriptions` describes context keys the spec lacks,
+    `removed` names fields never written (as REMOVED_FIELDS does)."""
     spec = specs[stream.spec]
     components = spec["components"]["schemas"]
     referenced = _list_item_ref(spec, stream)
@@ -368,7 +370,7 @@ def build_schema(
 
     properties: dict[str, Any] = {}
     for field, prop in spec_props.items():
-        if (name, field) in REMOVED_FIELDS:
+        if (name, field) in REMOVED_FIELDS or field in removed:
             continue
         converted = convert_property(prop, components)
         override = FIELD_TYPE_OVERRIDES.get((name, field)) or (field_types or {}).get(field)

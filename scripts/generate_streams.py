@@ -630,6 +630,15 @@ PATH_FIELDS: dict[tuple[str, str], str] = {
     ("recording_add_on_results", "ReferenceSid"): "reference_sid",
 }
 
+# Properties never written to a schema (so the tap drops them from records), as
+# generate_schemas.py's REMOVED_FIELDS does for the Accounts list's auth_token.
+REMOVED_FIELDS: dict[tuple[str, str], str] = {
+    ("serverless_variables", "value"): (
+        "Functions' environment variables hold secrets (API keys, tokens); a credential must "
+        "never land in a warehouse"
+    ),
+}
+
 # Read by a plain run (no catalog): the six reports, today's other streams, and the lists data
 # teams ask for most. The rest are listed by --discover and chosen with a catalog.
 SELECTED_BY_DEFAULT = {
@@ -955,12 +964,16 @@ def build_new_schema(row: dict[str, Any], endpoint: Endpoint, specs: dict[str, A
         context_keys=tuple(row["path_fields"].values()),
     )
     added = {field: path_field_description(p) for p, field in row["path_fields"].items()}
+    removed = frozenset(f for (n, f) in REMOVED_FIELDS if n == row["name"])
+    if removed - set(endpoint.item_properties()):
+        raise SpecError(f"REMOVED_FIELDS: {row['name']} records have no {sorted(removed)}")
     return generate_schemas.build_schema(
         row["name"],
         stream,
         specs,
         field_types=untyped_field_types(endpoint),
         added_descriptions=added,
+        removed=removed,
     )
 
 
@@ -1140,6 +1153,7 @@ def _check_tables(
         ("PARENTS", PARENTS),
         ("SELECTED_BY_DEFAULT", SELECTED_BY_DEFAULT),
         ("PATH_FIELDS", {k[0] for k in PATH_FIELDS}),
+        ("REMOVED_FIELDS", {k[0] for k in REMOVED_FIELDS}),
     ):
         unknown = sorted(set(table) - known)
         if unknown:

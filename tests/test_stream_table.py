@@ -228,6 +228,13 @@ def test_every_property_nullable_and_plain(stream: str) -> None:
             assert sub.get("additionalProperties") is True, f"{stream}.{path}"
 
 
+def test_no_secret_in_a_schema() -> None:
+    """Functions' environment variables hold secrets: their values are never read."""
+    properties = load_schema("serverless_variables")["properties"]
+    assert "key" in properties and "value" not in properties
+    assert "auth_token" not in load_schema("accounts")["properties"]
+
+
 def test_replication_keys_are_date_fields_with_a_filter() -> None:
     incremental = [row for row in ROWS if row["replication_key"]]
     assert len(incremental) >= 15
