@@ -278,7 +278,7 @@ def load_specs(spec_dir: Path) -> dict[str, dict[str, Any]]:
     return specs
 
 
-def _ref_name(ref: str) -> str:
+def ref_name(ref: str) -> str:
     prefix = "#/components/schemas/"
     if not ref.startswith(prefix):
         raise SpecError(f"unsupported $ref {ref!r}")
@@ -292,7 +292,7 @@ def _list_item_ref(spec: dict[str, Any], stream: StreamSpec) -> str:
         schema = response["content"]["application/json"]["schema"]
         if stream.list_key is not None:
             schema = schema["properties"][stream.list_key]["items"]
-        return _ref_name(schema["$ref"])
+        return ref_name(schema["$ref"])
     except KeyError as exc:
         raise SpecError(f"{stream.path}: no GET 200 list item schema ({exc})") from exc
 
@@ -307,7 +307,7 @@ def convert_property(prop: dict[str, Any], components: dict[str, Any]) -> dict[s
     """One OpenAPI property → one nullable Singer JSON schema."""
     description = _description(prop.get("description"))
     if "$ref" in prop:
-        target = components[_ref_name(prop["$ref"])]
+        target = components[ref_name(prop["$ref"])]
         converted = convert_property(target, components)
         if description:
             converted["description"] = description

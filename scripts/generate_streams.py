@@ -729,7 +729,7 @@ class Endpoint:
         schema = _item_schema(self)
         if "$ref" not in schema:
             raise SpecError(f"{self.api} {self.path}: no item schema $ref")
-        return generate_schemas._ref_name(schema["$ref"])
+        return generate_schemas.ref_name(schema["$ref"])
 
     def item_properties(self) -> dict[str, Any]:
         """The record's properties; empty when the spec gives none (a `oneOf`)."""
@@ -913,7 +913,7 @@ def date_filter_and_key(
 
 def _is_date(prop: dict[str, Any], spec: dict[str, Any]) -> bool:
     if "$ref" in prop:
-        prop = spec["components"]["schemas"][generate_schemas._ref_name(prop["$ref"])]
+        prop = spec["components"]["schemas"][generate_schemas.ref_name(prop["$ref"])]
     return prop.get("format") in ("date", "date-time", "date-time-rfc-2822")
 
 
@@ -941,6 +941,7 @@ def untyped_field_types(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
         if "type" in prop or "$ref" in prop:
             continue
         values = [r[field] for r in examples if r.get(field) is not None]
+        # No values: every kind fits, and the first (object) is taken.
         kinds = [
             schema
             for python_type, schema in _EXAMPLE_TYPES
