@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Generate tap-twilio's stream schemas from Twilio's OpenAPI specs.
 
+This script makes the schemas of the 2010 API's streams and Monitor alerts (``STREAMS``) and
+holds the rules; ``scripts/generate_streams.py`` applies the same rules, through this module's
+functions, to the other streams of the stream table and writes their files beside these.
+
 Usage (developers only; the tap never reads the spec at run time)::
 
     python scripts/generate_schemas.py /path/to/twilio-oai          # (re)write the schemas
@@ -38,6 +42,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "tap_twilio" / "schemas"
+STREAM_TABLE = REPO_ROOT / "tap_twilio" / "streams_table.json"
 
 SPEC_FILES = {
     "api_v2010": "twilio_api_v2010.json",
@@ -273,7 +278,7 @@ def load_specs(spec_dir: Path) -> dict[str, dict[str, Any]]:
     return specs
 
 
-def _ref_name(ref: str) -> str:
+def ref_name(ref: str) -> str:
     prefix = "#/components/schemas/"
     if not ref.startswith(prefix):
         raise SpecError(f"unsupported $ref {ref!r}")
@@ -287,7 +292,7 @@ def _list_item_ref(spec: dict[str, Any], stream: StreamSpec) -> str:
         schema = response["content"]["application/json"]["schema"]
         if stream.list_key is not None:
             schema = schema["properties"][stream.list_key]["items"]
-        return _ref_name(schema["$ref"])
+        return ref_name(schema["$ref"])
     except KeyError as exc:
         raise SpecError(f"{stream.path}: no GET 200 list item schema ({exc})") from exc
 
@@ -302,7 +307,7 @@ def convert_property(prop: dict[str, Any], components: dict[str, Any]) -> dict[s
     """One OpenAPI property → one nullable Singer JSON schema."""
     description = _description(prop.get("description"))
     if "$ref" in prop:
-        target = components[_ref_name(prop["$ref"])]
+        target = components[ref_name(prop["$ref"])]
         converted = convert_property(target, components)
         if description:
             converted["description"] = description
@@ -341,7 +346,18 @@ def convert_property(prop: dict[str, Any], components: dict[str, Any]) -> dict[s
     return out
 
 
-def build_schema(name: str, stream: StreamSpec, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build_schema(
+    name: str,
+    stream: StreamSpec,
+    specs: dict[str, dict[str, Any]],
+    *,
+    field_types: dict[str, dict[str, Any]] | None = None,
+    added_descriptions: dict[str, str] | None = None,
+    removed: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """One stream's schema. For streams outside this script's tables: `field_types` types
+    fields the spec leaves untyped, `added_descriptions` describes context keys the spec lacks,
+    `removed` names fields never written (as REMOVED_FIELDS does)."""
     spec = specs[stream.spec]
     components = spec["components"]["schemas"]
     referenced = _list_item_ref(spec, stream)
@@ -354,10 +370,10 @@ def build_schema(name: str, stream: StreamSpec, specs: dict[str, dict[str, Any]]
 
     properties: dict[str, Any] = {}
     for field, prop in spec_props.items():
-        if (name, field) in REMOVED_FIELDS:
+        if (name, field) in REMOVED_FIELDS or field in removed:
             continue
         converted = convert_property(prop, components)
-        override = FIELD_TYPE_OVERRIDES.get((name, field))
+        override = FIELD_TYPE_OVERRIDES.get((name, field)) or (field_types or {}).get(field)
         if override is not None:
             description = converted.get("description")
             converted = json.loads(json.dumps(override))  # deep copy
@@ -377,7 +393,7 @@ def build_schema(name: str, stream: StreamSpec, specs: dict[str, dict[str, Any]]
         if key not in properties:
             properties[key] = {
                 "type": ["string", "null"],
-                "description": _ADDED_DESCRIPTIONS[key],
+                "description": {**_ADDED_DESCRIPTIONS, **(added_descriptions or {})}[key],
             }
     return {"type": "object", "properties": properties}
 
@@ -414,6 +430,14 @@ def spec_property_names(spec_dir: Path) -> dict[str, list[str]]:
     }
 
 
+def table_schema_files() -> set[str]:
+    """Schema files of the stream table's other streams (generate_streams.py writes them)."""
+    if not STREAM_TABLE.is_file():
+        return set()
+    rows = json.loads(STREAM_TABLE.read_text(encoding="utf-8"))["streams"]
+    return {row["schema"] for row in rows} - {f"{name}.json" for name in STREAMS}
+
+
 def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -448,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
                 problems.append(f"{path}: missing")
             elif path.read_text(encoding="utf-8") != content:
                 problems.append(f"{path}: differs from the generated schema")
-        stale = sorted(p.name for p in out_dir.glob("*.json") if p.name not in files)
+        others = table_schema_files()
+        stale = sorted(
+            p.name for p in out_dir.glob("*.json") if p.name not in files and p.name not in others
+        )
         problems += [f"{out_dir / name}: not generated (stale?)" for name in stale]
         for problem in problems:
             print(problem, file=sys.stderr)
