@@ -32,6 +32,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from tap_twilio import schemas
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
+from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
     RETRIED_EXCEPTIONS,
     ResourceUnavailable,
@@ -169,8 +170,9 @@ class TwilioStream(RESTStream[str]):
 
     @cached_property
     def list_shape(self) -> ListShape:
-        return ListShape(self.name, self.family, self.host_url, self.list_key,
-                         self.date_filter, self.replication_key)
+        return ListShape(self.name, self.family, self.host_url.rstrip("/"),
+                         Hosts.from_config(self.config), self.list_key, self.date_filter,
+                         self.replication_key)
 
     def walker(self, context: Context | None) -> ListWalker:
         """A walker of this partition's lists, fetching with the partition's context."""

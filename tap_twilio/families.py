@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 
 @dataclass(frozen=True)
@@ -21,11 +20,12 @@ class ApiFamily:
     link_key: str  # the key of the next page's link
     in_meta: bool  # whether that key sits in the page's `meta` object
 
-    def next_url(self, body: Any, base_url: str) -> str | None:
-        """The next page's absolute URL, or None on the last page."""
+    def next_link(self, body: Any) -> str | None:
+        """The next page's link as Twilio gave it (a path on the host, or an absolute URL),
+        or None on the last page."""
         holder = (body.get("meta") or {}) if self.in_meta else body
         link = holder.get(self.link_key) if isinstance(holder, dict) else None
-        return urljoin(base_url, link) if link else None
+        return str(link) if link else None
 
 
 API_2010 = ApiFamily("2010", link_key="next_page_uri", in_meta=False)

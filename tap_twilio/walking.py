@@ -21,6 +21,7 @@ from typing import Any
 
 from tap_twilio.concurrency import run_all, walk_in_parallel
 from tap_twilio.families import ApiFamily, page_records
+from tap_twilio.hosts import Hosts
 from tap_twilio.http import TwilioAPIError
 from tap_twilio.planning import (
     DateFilter,
@@ -45,7 +46,8 @@ class ListShape:
 
     name: str  # for log lines
     family: ApiFamily
-    base_url: str  # what relative next-page links resolve against
+    host_url: str  # the API's URL, to which a next-page path is appended
+    hosts: Hosts  # how absolute next-page links are followed (through `base_url`)
     list_key: str | None  # None: the body is one object
     date_filter: DateFilter | None = None  # the day filter of slices and probes
     date_field: str | None = None  # the record field that filter applies to
@@ -66,7 +68,12 @@ class ListWalker:
     def next_url(self, body: Any) -> str | None:
         if self.shape.list_key is None:
             return None  # a single object has no pages
-        return self.shape.family.next_url(body, self.shape.base_url)
+        link = self.shape.family.next_link(body)
+        if link is None:
+            return None
+        if link.startswith("/"):
+            return self.shape.host_url + link
+        return self.shape.hosts.follow(link)
 
     def walk(self, query: ListQuery, first_page: Future[Any] | None = None) -> Iterator[Page]:
         """Every page of one query, following the next-page link to the end, or, for a long
