@@ -112,6 +112,11 @@ def null_or_within(value: Any, first: dt.date, last: dt.date | None) -> bool:
     return first.isoformat() <= day and (last is None or day <= last.isoformat())
 
 
+class TooManyRequests(RetriableAPIError):
+    """429 (code 20429): the account has too many requests in flight; retried, and the
+    account's requests in flight are lowered (see `AdaptiveLimiter`)."""
+
+
 class TwilioAPIError(FatalAPIError):
     """Twilio refused a request for a reason a retry cannot fix; the text is for the user."""
 
@@ -552,12 +557,14 @@ class TwilioStream(RESTStream[str]):
         request = self.build_prepared_request(
             method="GET", url=url, params=params, headers=self.http_headers
         )
-        response = self.requests_session.send(request, timeout=self.timeout, stream=True)
-        self._write_request_duration_log(
-            endpoint=self.path, response=response, context=context, extra_tags=None
-        )
-        self.validate_response(response, context)
-        content = read_body(response)
+        account = (context or {}).get("account_sid") or self.config["account_sid"]
+        with self._tap.limiter.slot(account):  # Twilio limits requests in flight per account
+            response = self.requests_session.send(request, timeout=self.timeout, stream=True)
+            self._write_request_duration_log(
+                endpoint=self.path, response=response, context=context, extra_tags=None
+            )
+            self.validate_response(response, context)
+            content = read_body(response)
         try:
             return _decode_json(content)
         except msgspec.DecodeError as exc:
@@ -604,7 +611,9 @@ class TwilioStream(RESTStream[str]):
         self, response: requests.Response, context: Context | None = None
     ) -> None:
         status = response.status_code
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            raise TooManyRequests(twilio_error_text(response), response)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(twilio_error_text(response), response)
         if status < HTTPStatus.BAD_REQUEST:
             return
