@@ -212,7 +212,6 @@ class DaemonPool:
                     future.set_exception(exc)
 
 
-
 @dataclass
 class _Allowance:
     """One account's requests in flight and how many it may have."""
