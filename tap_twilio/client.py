@@ -227,12 +227,14 @@ class TwilioStream(RESTStream[str]):
         request = self.build_prepared_request(
             method="GET", url=url, params=params, headers=self.http_headers
         )
-        response = self.requests_session.send(request, timeout=self.timeout, stream=True)
-        self._write_request_duration_log(
-            endpoint=self.path, response=response, context=context, extra_tags=None
-        )
-        self.validate_response(response, context)
-        content = read_body(response)
+        account = (context or {}).get("account_sid") or self.config["account_sid"]
+        with self._tap.limiter.slot(account):  # Twilio limits requests in flight per account
+            response = self.requests_session.send(request, timeout=self.timeout, stream=True)
+            self._write_request_duration_log(
+                endpoint=self.path, response=response, context=context, extra_tags=None
+            )
+            self.validate_response(response, context)
+            content = read_body(response)
         try:
             return decode_json(content)
         except msgspec.DecodeError as exc:

@@ -5,15 +5,18 @@ window can be cut into slices, and a full list can be entered after any record w
 is known, each walked by its own worker (`walk_in_parallel`), and the next accounts' lists
 can be started early (`FirstPagePrefetcher`). The
 main thread receives whole pages and emits the records, so the SDK's state and child syncs
-stay single-threaded.
+stay single-threaded. Every request of every thread passes through one `AdaptiveLimiter`,
+which keeps each account's requests in flight under Twilio's concurrency limit.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -208,3 +211,83 @@ class DaemonPool:
                 except BaseException as exc:  # the future's owner decides
                     future.set_exception(exc)
 
+
+@dataclass
+class _Allowance:
+    """One account's requests in flight and how many it may have."""
+
+    allowed: int
+    in_flight: int = 0
+    successes: int = 0  # answers since the last change of `allowed`
+    halvings: int = 0  # how many times `allowed` was halved so far
+
+
+class AdaptiveLimiter:
+    """Requests in flight per account, kept under Twilio's concurrency limit (AIMD).
+
+    Twilio answers 429 (code 20429) to a request beyond the number an account may have in
+    flight, a number it does not publish and that other programs using the account share.
+    So each account starts at `maximum` (`max_concurrency`); a 429 halves what it may have
+    in flight (never below 1), and each run of `SUCCESSES_PER_STEP` times that many answers
+    without one adds one back (never above `maximum`). A 429 halves only once for the
+    requests that were in flight together: those sent before the last halving met the old
+    limit, and the halving already answered them.
+
+    `slot(key)` wraps one request: it waits while the account is at its allowance, and
+    counts the outcome when the request ends: the exception `throttled` (the 429) halves,
+    an answer counts as a success, any other failure counts as neither.
+    """
+
+    SUCCESSES_PER_STEP = 4
+
+    def __init__(self, maximum: int, throttled: type[BaseException]) -> None:
+        self.maximum = max(1, maximum)
+        self._throttled = throttled
+        self._changed = threading.Condition()
+        self._accounts: dict[Hashable, _Allowance] = {}
+
+    def allowed(self, key: Hashable) -> int:
+        """How many requests of this account may be in flight now."""
+        with self._changed:
+            return self._account(key).allowed
+
+    @contextmanager
+    def slot(self, key: Hashable) -> Iterator[None]:
+        """One request of account `key`: waits for room, then counts how it ended."""
+        with self._changed:
+            account = self._account(key)
+            self._changed.wait_for(lambda: account.in_flight < account.allowed)
+            account.in_flight += 1
+            sent_after = account.halvings
+        try:
+            yield
+        except self._throttled:
+            self._release(account, throttled=sent_after == account.halvings)
+            raise
+        except BaseException:
+            self._release(account, succeeded=False)
+            raise
+        else:
+            self._release(account, succeeded=True)
+
+    def _account(self, key: Hashable) -> _Allowance:
+        account = self._accounts.get(key)
+        if account is None:
+            account = self._accounts[key] = _Allowance(allowed=self.maximum)
+        return account
+
+    def _release(
+        self, account: _Allowance, succeeded: bool = False, throttled: bool = False
+    ) -> None:
+        with self._changed:
+            account.in_flight -= 1
+            if throttled:
+                account.allowed = max(1, account.allowed // 2)
+                account.halvings += 1
+                account.successes = 0
+            elif succeeded and account.allowed < self.maximum:
+                account.successes += 1
+                if account.successes >= self.SUCCESSES_PER_STEP * account.allowed:
+                    account.allowed += 1
+                    account.successes = 0
+            self._changed.notify_all()

@@ -27,6 +27,11 @@ RETRIED_EXCEPTIONS = (
 decode_json = msgspec.json.Decoder().decode
 
 
+class TooManyRequests(RetriableAPIError):
+    """429 (code 20429): the account has too many requests in flight; retried, and the
+    account's requests in flight are lowered (see `concurrency.AdaptiveLimiter`)."""
+
+
 class TwilioAPIError(FatalAPIError):
     """Twilio refused a request for a reason a retry cannot fix; the text is for the user."""
 
@@ -52,7 +57,9 @@ def response_error(
     """What a response means when it is not a page: an error to retry (429, 5xx), one that
     skips a subaccount's resource (403/404), or one that ends the run; None for a page."""
     status = response.status_code
-    if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        return TooManyRequests(twilio_error_text(response), response)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return RetriableAPIError(twilio_error_text(response), response)
     if status < HTTPStatus.BAD_REQUEST:
         return None

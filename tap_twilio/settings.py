@@ -7,6 +7,7 @@ expected, so a user sees what to fix without a stack trace.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,6 +19,7 @@ SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
 API_KEY_PATTERN = re.compile(r"^SK[0-9a-fA-F]{32}$")
 LAST_N_DAYS_PATTERN = re.compile(r"^\s*([0-9]+)\s*(days?)?\s*$", re.IGNORECASE)
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{1,14}$")
+SHARD_PATTERN = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]+)\s*$")
 CALL_STATUSES = (
     "queued",
     "ringing",
@@ -87,6 +89,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.ArrayType(th.StringType),
         description="Read only these accounts (SIDs of the main account or its "
         "subaccounts), e.g. to fan out one run per account.",
+    ),
+    th.Property(
+        "account_shard",
+        th.StringType,
+        description="Read one shard of the accounts in scope: `K/N` (e.g. `2/8`) is shard K "
+        "of N, by a stable hash of each account SID. N runs with `1/N` ... `N/N` read every "
+        "account once; each keeps its own state.",
+        examples=["1/4", "2/4"],
     ),
     th.Property(
         "to",
@@ -173,7 +183,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         default=8,
         description="Requests in flight at once per stream (date slices, or parts of a full "
-        "history, read in parallel), and lists of the next accounts read ahead.",
+        "history, read in parallel), and lists of the next accounts read ahead; at most this "
+        "many per account, fewer for a while after Twilio answers 429.",
     ),
     th.Property(
         "seek_with_page_tokens",
@@ -219,6 +230,32 @@ def parse_last_n_days(value: str | int) -> int:
             "'30', '30Day' or '30Days'"
         )
     return int(match.group(1))
+
+
+def parse_account_shard(value: Any) -> tuple[int, int]:
+    """`"2/8"` -> (2, 8): shard 2 of 8, counted from 1."""
+    match = SHARD_PATTERN.match(value) if isinstance(value, str) else None
+    shard, count = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    _expect(
+        1 <= shard <= count,
+        f'account_shard: expected "K/N" with 1 <= K <= N, got {value!r}',
+    )
+    return shard, count
+
+
+def account_shard_of(account_sid: str, count: int) -> int:
+    """The shard (1 to `count`) an account belongs to: the first 8 bytes of the SHA-256 of
+    its SID, modulo `count`, so every run, process and machine agrees (unlike `hash()`)."""
+    digest = hashlib.sha256(account_sid.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def in_account_shard(config: Mapping[str, Any], account_sid: str) -> bool:
+    """Whether this run's `account_shard` (if any) holds the account."""
+    if config.get("account_shard") is None:
+        return True
+    shard, count = parse_account_shard(config["account_shard"])
+    return account_shard_of(account_sid, count) == shard
 
 
 def parse_date_setting(name: str, value: str) -> dt.datetime:
@@ -279,6 +316,8 @@ def validate_settings(config: Mapping[str, Any]) -> None:
             isinstance(sid_item, str) and bool(SID_PATTERN.match(sid_item)),
             f"account_sids: got {sid_item!r}, expected Account SIDs ('AC' + 32 hex digits)",
         )
+    if config.get("account_shard") is not None:
+        parse_account_shard(config["account_shard"])
     for name in ("to", "from"):
         value = config.get(name)
         if value is not None:

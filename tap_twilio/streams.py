@@ -17,7 +17,7 @@ from singer_sdk.helpers.types import Context
 from tap_twilio.client import TwilioStream
 from tap_twilio.families import API_META
 from tap_twilio.planning import DateFilter, ListQuery
-from tap_twilio.settings import USAGE_GRANULARITIES, SettingError
+from tap_twilio.settings import USAGE_GRANULARITIES, SettingError, in_account_shard
 from tap_twilio.transform import to_rfc3339
 
 
@@ -40,7 +40,13 @@ class AccountsStream(TwilioStream):
         return {"FriendlyName": name} if name else {}
 
     def in_scope(self, record: dict) -> bool:
-        """Whether the settings ask for this account."""
+        """Whether this run reads the account: the settings ask for it, and it is in this
+        run's `account_shard`. Only such accounts are emitted and have their lists read, so
+        the shards of one account tree together read each account once."""
+        return self.asked_for(record) and in_account_shard(self.config, record["sid"])
+
+    def asked_for(self, record: dict) -> bool:
+        """Whether the settings (other than `account_shard`) ask for this account."""
         wanted = self.config.get("account_sids")
         if wanted:
             return record["sid"] in wanted
@@ -59,19 +65,20 @@ class AccountsStream(TwilioStream):
         # The list is small (an account and its subaccounts): read it whole, so a setting
         # that names a missing account fails before any account's data is read.
         listed = (r for page in super().request_pages(context) for r in page)
-        accounts = [r for r in listed if self.in_scope(r)]
+        asked = [r for r in listed if self.asked_for(r)]
         name = self.config.get("account_name")
-        if name and not accounts:
+        if name and not asked:
             raise SettingError(
                 f"account_name: no account named {name!r} among the accounts these "
                 "credentials can read"
             )
-        missing = set(self.config.get("account_sids") or []) - {a["sid"] for a in accounts}
+        missing = set(self.config.get("account_sids") or []) - {a["sid"] for a in asked}
         if missing:
             raise SettingError(
                 f"account_sids: {', '.join(sorted(missing))} not among the accounts these "
                 "credentials can read"
             )
+        accounts = [r for r in asked if in_account_shard(self.config, r["sid"])]
         self.remember_creation_days(accounts)
         self.plan_prefetch(accounts)
         yield accounts
@@ -231,6 +238,13 @@ class AlertsStream(TwilioStream):
         if end:
             params["EndDate"] = f"{end.isoformat()}T23:59:59Z"
         return params
+
+    def request_pages(self, context: Context | None) -> Any:
+        # Alerts are the credentials' account's: of the runs of an `account_shard` split,
+        # only the one whose shard holds that account reads them (else each would).
+        if not in_account_shard(self.config, self.config["account_sid"]):
+            return iter(())
+        return super().request_pages(context)
 
 
 def build_stream_classes() -> list[type[TwilioStream]]:

@@ -14,7 +14,8 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder, serialize_jsonl
 from singer_sdk.helpers._state import StateWriter
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
-from tap_twilio.concurrency import FirstPagePrefetcher
+from tap_twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
+from tap_twilio.http import TooManyRequests
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.progress import (
     expect_connection_test_stops,
@@ -165,6 +166,10 @@ class TapTwilio(Tap):
         check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
         self._state_writer = EncodedStateWriter(self.message_writer)
+        # Every request of every thread passes through it (made here, before any thread):
+        # requests in flight per account, lowered after a 429, up to `max_concurrency`.
+        self.limiter = AdaptiveLimiter(int(self.config.get("max_concurrency", 8)),
+                                       TooManyRequests)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         if raise_errors:

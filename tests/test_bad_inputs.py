@@ -118,6 +118,15 @@ CASES = {
     "bad account_sids item": Case(
         "account_sids: got 'AC1', expected Account SIDs ('AC' + 32 hex digits)",
         {"account_sids": ["AC1"]}),
+    "account_shard past its count": Case(
+        """account_shard: expected "K/N" with 1 <= K <= N, got '9/8'""",
+        {"account_shard": "9/8"}),
+    "account_shard counted from 0": Case(
+        """account_shard: expected "K/N" with 1 <= K <= N, got '0/3'""",
+        {"account_shard": "0/3"}),
+    "account_shard not K/N": Case(
+        """account_shard: expected "K/N" with 1 <= K <= N, got 'half'""",
+        {"account_shard": "half"}),
     "api_url not http": Case(
         "api_url: got 'ftp://x', expected a URL starting with https://", {"api_url": "ftp://x"}),
     "empty config file": Case("config file {dir}/config.json: empty, expected a JSON object",

@@ -728,6 +728,45 @@ def test_latency_and_concurrency(own):
     own.latency = 0
 
 
+def test_concurrency_limit_answers_429_beyond_max_in_flight_per_account(own):
+    own.latency = 0.3
+    own.max_in_flight = 2
+    own.concurrency.retry_after = 0.5
+    sub = own.subaccount_sids[0]
+    results: list[tuple[str, requests.Response]] = []
+
+    def hit(account: str) -> None:
+        response = requests.get(list_url(own, "Queues", account),
+                                auth=(own.account_sid, own.auth_token))
+        results.append((account, response))
+
+    threads = [threading.Thread(target=hit, args=(own.account_sid,)) for _ in range(5)]
+    threads += [threading.Thread(target=hit, args=(sub,)) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    main = [r for account, r in results if account == own.account_sid]
+    assert sorted(r.status_code for r in main) == [200, 200, 429, 429, 429]
+    refused = [r for r in main if r.status_code == 429]
+    assert all(r.json() == {
+        "code": 20429,
+        "message": "Too many requests",
+        "more_info": "https://www.twilio.com/docs/errors/20429",
+        "status": 429,
+    } for r in refused)
+    assert all(r.headers["Retry-After"] == "0.5" for r in refused)
+    # the subaccount has its own limit: its two requests were both served
+    assert [r.status_code for account, r in results if account == sub] == [200, 200]
+    assert own.concurrency.rejected == 3 and own.concurrency.peak == 2
+    assert sum(1 for r in own.requests if r.fault == "concurrency-limit") == 3
+    # once answered, requests are out of the count: one at a time is never refused
+    s = session(own)
+    assert [s.get(list_url(own, "Queues")).status_code for _ in range(3)] == [200] * 3
+    own.max_in_flight = None
+    own.latency = 0
+
+
 def test_keep_alive_reuses_connection(emu):
     s = session(emu)
     emu.clear_requests()

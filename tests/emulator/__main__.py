@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
     p.add_argument("--fault-seed", type=int, default=1)
+    p.add_argument("--max-in-flight", type=int, help="concurrency limit per account (429 beyond)")
     for res in SIZED_RESOURCES:
         p.add_argument(
             f"--{res.replace('_', '-')}",
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         api_key_kind=args.api_key_kind,
+        max_in_flight=args.max_in_flight,
     )
     if args.fault_rate:
         emu.faults.configure(

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .data import DataStore
-from .faults import FaultInjector
+from .faults import ConcurrencyLimit, FaultInjector
 from .server import App, EmulatorHTTPServer, RequestRecord
 
 
@@ -32,6 +32,10 @@ class Emulator:
             tokens are opaque, so a token built from a SID is refused (400). "issued": tokens
             look like Twilio's but are valid only inside the server's own links; any other
             token is ignored and the page is chosen by `Page` alone (no error).
+        max_in_flight: Twilio's concurrency limit: at most this many requests of one account
+            in flight at once, the others answered 429 / 20429 (default None: no limit;
+            settable at run time). ``emu.concurrency.rejected`` counts those 429s.
+        retry_after: seconds sent as ``Retry-After`` with such a 429 (default: no header).
     """
 
     def __init__(
@@ -48,6 +52,8 @@ class Emulator:
         port: int = 0,
         api_key_kind: str = "main",
         page_tokens: str = "sid",
+        max_in_flight: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
@@ -62,7 +68,9 @@ class Emulator:
             page_tokens=page_tokens,
         )
         self.faults = FaultInjector()
-        self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind)
+        self.concurrency = ConcurrencyLimit(max_in_flight, retry_after)
+        self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind,
+                        concurrency=self.concurrency)
         self._host, self._port = host, port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -157,6 +165,14 @@ class Emulator:
     @latency.setter
     def latency(self, seconds: float) -> None:
         self._app.latency = float(seconds)
+
+    @property
+    def max_in_flight(self) -> int | None:
+        return self.concurrency.max_in_flight
+
+    @max_in_flight.setter
+    def max_in_flight(self, limit: int | None) -> None:
+        self.concurrency.max_in_flight = limit
 
     # --- request log -----------------------------------------------------------------------
     @property

@@ -87,3 +87,44 @@ class FaultInjector:
             if kind:
                 self.injected.append((n, kind))
             return kind
+
+
+class ConcurrencyLimit:
+    """Twilio's per-account limit on requests in flight: beyond ``max_in_flight`` requests
+    of one account at once, a request is answered 429 (code 20429) at once.
+
+    ``max_in_flight=None`` (the default) is no limit. ``retry_after``: seconds sent as
+    ``Retry-After`` with such a 429 (None: no header, as Twilio's 2010 API). ``rejected``
+    counts the 429s answered for the limit; ``peak`` is the most requests of one account
+    seen in flight together.
+    """
+
+    def __init__(self, max_in_flight: int | None = None, retry_after: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self.max_in_flight = max_in_flight
+        self.retry_after = retry_after
+        self._in_flight: dict[str, int] = {}
+        self.rejected = 0
+        self.peak = 0
+
+    def enter(self, account_sid: str) -> bool:
+        """Count a request of this account in; False (and counted as rejected) when the
+        account already has ``max_in_flight`` requests in flight."""
+        with self._lock:
+            busy = self._in_flight.get(account_sid, 0)
+            if self.max_in_flight is not None and busy >= self.max_in_flight:
+                self.rejected += 1
+                return False
+            self._in_flight[account_sid] = busy + 1
+            self.peak = max(self.peak, busy + 1)
+            return True
+
+    def leave(self, account_sid: str) -> None:
+        """A request counted in by ``enter`` has its answer."""
+        with self._lock:
+            self._in_flight[account_sid] -= 1
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.rejected = 0
+            self.peak = max(self._in_flight.values(), default=0)

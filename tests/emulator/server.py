@@ -12,6 +12,7 @@ import struct
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 from .data import DataStore
 from .errors import TRANSIENT, ApiError, bad_request, forbidden, not_found, unauthorized
-from .faults import FaultInjector
+from .faults import ConcurrencyLimit, FaultInjector
 from .usage import SUBLISTS
 
 API = "/2010-04-01"
@@ -89,9 +90,11 @@ class App:
         faults: FaultInjector,
         latency: float = 0.0,
         api_key_kind: str = "main",
+        concurrency: ConcurrencyLimit | None = None,
     ) -> None:
         self.store = store
         self.faults = faults
+        self.concurrency = concurrency or ConcurrencyLimit()
         self.latency = latency
         self.api_key_kind = api_key_kind
         self.log: list[RequestRecord] = []
@@ -135,12 +138,63 @@ class App:
         length = int(h.headers.get("Content-Length") or 0)
         if length:
             h.rfile.read(length)
+        limited = self.limited_account(path, h.headers.get("Authorization"))
+        if not self.concurrency.enter(limited):
+            self._refuse_over_limit(h, rec, limited, t0)
+            return
+        in_flight = True
 
         def logged() -> None:  # the log entry exists before the client sees the response
+            nonlocal in_flight
             rec.duration = time.monotonic() - t0
             with self.log_lock:
                 self.log.append(rec)
+            # Out of the account's in-flight count before the client sees the answer, so a
+            # client that waits for it to send the next request is never over the limit.
+            if in_flight:
+                in_flight = False
+                self.concurrency.leave(limited)
 
+        try:
+            self._answer(h, path, pairs, rec, logged)
+        finally:
+            if in_flight:  # the connection broke before an answer
+                in_flight = False
+                self.concurrency.leave(limited)
+
+    def limited_account(self, path: str, authorization: str | None) -> str:
+        """The account whose concurrency limit a request counts against: the account in
+        its path, else the account of its credentials (Accounts.json, Monitor alerts)."""
+        m = ACCOUNT_PATH.match(path)
+        if m:
+            return m.group(1)
+        try:
+            user = base64.b64decode((authorization or "")[6:].strip()).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            user = ""
+        account = self.store.account(user)
+        return account.sid if account is not None else self.store.main.sid
+
+    def _refuse_over_limit(
+        self, h: BaseHTTPRequestHandler, rec: RequestRecord, account_sid: str, t0: float
+    ) -> None:
+        """Twilio's 429 for a request over the account's concurrency limit (not processed)."""
+        if self.latency:
+            time.sleep(self.latency)
+        code, message = TRANSIENT[429]
+        retry_after = self.concurrency.retry_after
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+        rec.status, rec.fault, rec.account_sid = 429, "concurrency-limit", account_sid
+        rec.duration = time.monotonic() - t0
+        with self.log_lock:
+            self.log.append(rec)
+        self._send(h, 429, ApiError(429, code, message).body(), headers)
+
+    def _answer(
+        self, h: BaseHTTPRequestHandler, path: str, pairs: list[tuple[str, str]],
+        rec: RequestRecord, logged: Callable[[], None],
+    ) -> None:
+        """Latency, an injected fault or the routed answer; `logged()` just before sending."""
         if self.latency:
             time.sleep(self.latency)
         fault = self.faults.next_fault()
