@@ -12,7 +12,7 @@ from typing import Any
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder, serialize_jsonl
 from singer_sdk.helpers._state import StateWriter
-from singer_sdk.singerlib import Message, RecordMessage, StateMessage
+from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
 from tap_twilio.concurrency import FirstPagePrefetcher
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
@@ -38,6 +38,12 @@ class RecordBufferingWriter(MsgSpecWriter):
     records a killed run never wrote are re-read from that STATE. Each write lets the
     page-reading threads take the GIL, and the main thread waits to get it back, so the
     blocks are large (1 MiB: ~100 writes per 100,000 messages).
+
+    The SDK writes a stream's SCHEMA each time it syncs a partition: once per account, and
+    for `message_media` once per message with media. Loaders of the pipelinewise family and
+    target-duckdb load what they hold at every SCHEMA, so thousands of identical SCHEMA
+    lines became thousands of tiny loads. A SCHEMA line identical to the stream's last one
+    is not written again; a changed one (another stream map's schema) is.
     """
 
     BLOCK_BYTES = 1024 * 1024
@@ -47,9 +53,17 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.pending = bytearray()
         self.frame: tuple | None = None  # (stream, version, time_extracted) of the last record
         self.frame_bytes = (b"", b"")
+        self.schema_lines: dict[str, bytes] = {}  # stream -> its last SCHEMA line
+        self.state_is_last = False  # whether the last message written is a STATE
 
     def write_message(self, message: Message) -> None:
-        self.pending += self.format_message(message)
+        line = self.format_message(message)
+        if isinstance(message, SchemaMessage):
+            if self.schema_lines.get(message.stream) == line:
+                return
+            self.schema_lines[message.stream] = bytes(line)
+        self.state_is_last = isinstance(message, StateMessage)
+        self.pending += line
         if len(self.pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
 
@@ -80,6 +94,7 @@ class RecordBufferingWriter(MsgSpecWriter):
         time_extracted: dt.datetime,
     ) -> None:
         """`write_record` for each of a page's records, which share their frame."""
+        self.state_is_last = False
         frame = (stream, version, time_extracted)
         if frame != self.frame:
             self.frame, self.frame_bytes = frame, self.record_frame(*frame)
@@ -149,6 +164,18 @@ class EncodedStateWriter(StateWriter):
             self._message_writer.write_message(StateMessage(value=state))
             self.last_written = encoded
 
+    def write_final_state(self, state: Any) -> None:
+        """The run's last message: a STATE covering everything written before it.
+
+        `write_state` skips a state equal to the last one written, so a stream that read
+        only records at or before its bookmark (a resumed run re-reading its lookback) left
+        its RECORDs after the last STATE. A target that keeps the last STATE it saw (e.g.
+        target-jsonl piped to `tail -1`) then has none to resume from.
+        """
+        self.write_state(state)
+        if not self._message_writer.state_is_last:
+            self._message_writer.write_message(StateMessage(value=state))
+
 
 class TapTwilio(Tap):
     """Singer tap for Twilio's REST API."""
@@ -197,6 +224,7 @@ class TapTwilio(Tap):
         started, finished = time.monotonic(), False
         try:
             super().sync_all()
+            self._state_writer.write_final_state(self.state)
             finished = True
         finally:
             self.message_writer.flush()  # records read before a failure still go out
