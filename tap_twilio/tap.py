@@ -6,12 +6,14 @@ import dataclasses
 import datetime as dt
 import sys
 import time
+from collections import Counter
 from functools import cached_property
 from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder, serialize_jsonl
 from singer_sdk.helpers._state import StateWriter
+from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
 from tap_twilio.concurrency import FirstPagePrefetcher
@@ -55,6 +57,7 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.frame_bytes = (b"", b"")
         self.schema_lines: dict[str, bytes] = {}  # stream -> its last SCHEMA line
         self.state_is_last = False  # whether the last message written is a STATE
+        self.records_written: Counter[str] = Counter()  # RECORD messages per stream name
 
     def write_message(self, message: Message) -> None:
         line = self.format_message(message)
@@ -63,6 +66,8 @@ class RecordBufferingWriter(MsgSpecWriter):
                 return
             self.schema_lines[message.stream] = bytes(line)
         self.state_is_last = isinstance(message, StateMessage)
+        if isinstance(message, RecordMessage):
+            self.records_written[message.stream] += 1
         self.pending += line
         if len(self.pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
@@ -95,6 +100,7 @@ class RecordBufferingWriter(MsgSpecWriter):
     ) -> None:
         """`write_record` for each of a page's records, which share their frame."""
         self.state_is_last = False
+        self.records_written[stream] += len(records)
         frame = (stream, version, time_extracted)
         if frame != self.frame:
             self.frame, self.frame_bytes = frame, self.record_frame(*frame)
@@ -229,8 +235,10 @@ class TapTwilio(Tap):
         finally:
             self.message_writer.flush()  # records read before a failure still go out
             self.prefetcher.close()
-            selected = [s for s in self.streams.values() if s.selected]
-            log_run_summary(self.logger, [s.progress for s in selected], started, finished)
+            written = self.message_writer.records_written
+            summary = [(stream.progress, {alias: written[alias] for alias in output_names(stream)})
+                       for stream in self.streams.values() if stream.selected]
+            log_run_summary(self.logger, summary, started, finished)
 
     def _handle_termination(self, signum: int, frame: Any) -> None:  # pragma: no cover
         """SIGTERM/SIGINT: write the state so far, then stop with a non-zero exit code
@@ -239,6 +247,12 @@ class TapTwilio(Tap):
             self._state_writer.write_state(self.state)
         finally:
             raise Interrupted(signum)
+
+
+def output_names(stream: Any) -> list[str]:
+    """The stream names its records are written under: its own, or its stream maps'."""
+    return [stream_map.stream_alias for stream_map in stream.stream_maps
+            if not isinstance(stream_map, RemoveRecordTransform)]
 
 
 class Interrupted(BaseException):

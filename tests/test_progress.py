@@ -7,7 +7,7 @@ import json
 import re
 
 from tap_twilio.streams import STREAM_NAMES
-from tests.tap_runner import run_tap
+from tests.tap_runner import run_tap, truth
 
 SUMMARY = re.compile(
     r"(?P<stream>\w+): done, (?P<records>[\d,]+) records, (?P<pages>[\d,]+) pages?"
@@ -55,3 +55,33 @@ def test_sdk_metrics_can_be_turned_back_on(emulator) -> None:
                 counted[stream] = counted.get(stream, 0) + point["value"]
     for stream in ("accounts", "calls", "messages"):
         assert counted[stream] == len(run.records[stream]) > 0, stream
+
+
+def summary_line(stderr: str, start: str) -> str:
+    (line,) = [line.split(" | ")[-1] for line in stderr.splitlines()
+               if line.split(" | ")[-1].startswith(start)]
+    return line
+
+
+def test_summary_counts_the_records_written_when_stream_maps_filter(emulator) -> None:
+    """With a stream map filtering messages, and calls copied to a filtered alias, each
+    summary line counts the RECORD lines written per output stream and says how many were
+    read; the run's total counts what was written."""
+    maps = {"messages": {"__filter__": "direction == 'inbound'"},
+            "calls_completed": {"__source__": "calls", "__filter__": "status == 'completed'"}}
+    run = run_tap({**emulator.config(), "page_size": 50, "stream_maps": maps})
+    assert run.returncode == 0, run.stderr[-2000:]
+    messages, calls = truth(emulator, "messages"), truth(emulator, "calls")
+    inbound = [m for m in messages if m["direction"] == "inbound"]
+    completed = [c for c in calls if c["status"] == "completed"]
+    assert 0 < len(run.records["messages"]) == len(inbound) < len(messages)
+    assert 0 < len(run.records["calls_completed"]) == len(completed) < len(calls)
+    assert len(run.records["calls"]) == len(calls)
+    assert summary_line(run.stderr, "messages: done, ").startswith(
+        f"messages: done, {len(inbound):,} records ({len(messages):,} read), ")
+    assert summary_line(run.stderr, "calls: done, ").startswith(
+        f"calls: done, {len(calls):,} records + {len(completed):,} records as "
+        f"calls_completed ({len(calls):,} read), ")
+    written = sum(len(records) for records in run.records.values())
+    assert summary_line(run.stderr, "sync finished: ").startswith(
+        f"sync finished: {written:,} records (")
