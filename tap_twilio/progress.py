@@ -144,6 +144,26 @@ def log_run_summary(logger: logging.Logger,
                 len(streams), _rate(read, seconds), seconds)
 
 
+def log_connection_test(logger: logging.Logger,
+                        streams: list[tuple[StreamProgress, StreamProgress | None]]) -> None:
+    """`--test`'s last line: the streams that answered (a page read), and why any other was
+    not read. `streams`: each stream's progress and its parent stream's (None: no parent)."""
+    readable = [item.stream for item, _ in streams if item.pages]
+    unread = [f"{item.stream} ({reason_not_read(parent)})"
+              for item, parent in streams if not item.pages]
+    line = (f"connection test passed: {len(readable)} of {len(streams)} streams readable"
+            f" ({', '.join(readable)})")
+    if unread:
+        line += "; not read: " + ", ".join(unread)
+    logger.info("%s", line)
+
+
+def reason_not_read(parent: StreamProgress | None) -> str:
+    if parent is not None and not parent.records:
+        return f"no {parent.stream} record to read it for"
+    return "no page read"
+
+
 # SDK log lines repeated per partition or per record that say nothing a user can act on.
 _DROPPED = (
     "Stream is assumed to be unsorted",  # Twilio lists are newest first; handled

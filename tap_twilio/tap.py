@@ -20,6 +20,7 @@ from tap_twilio.concurrency import FirstPagePrefetcher
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.progress import (
     expect_connection_test_stops,
+    log_connection_test,
     log_run_summary,
     quiet_sdk_logging,
 )
@@ -212,12 +213,26 @@ class TapTwilio(Tap):
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
     def run_connection_test(self) -> bool:
-        """`--test`: one record of each stream, without an error line for each planned stop."""
+        """`--test`: one record of each stream, without an error line for each planned stop,
+        then one line saying which streams answered.
+
+        A child stream is asked for the first record of its parent even when that record has
+        no children (a message without media): Twilio answers an empty list, which is enough
+        to know the child's endpoint is readable. Not so for accounts, whose children are
+        not asked for a closed account (Twilio answers 404)."""
+        for stream in self.streams.values():
+            stream.asks_every_child = stream.parent_stream_type is not None
         expect_connection_test_stops(True)
         try:
-            return super().run_connection_test()
+            passed = super().run_connection_test()
         finally:
             expect_connection_test_stops(False)
+        self.message_writer.flush()
+        log_connection_test(self.logger, [
+            (stream.progress, self.streams[stream.parent_stream_type.name].progress
+             if stream.parent_stream_type else None)
+            for stream in self.streams.values()])
+        return passed
 
     @cached_property
     def prefetcher(self) -> FirstPagePrefetcher:
