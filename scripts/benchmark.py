@@ -22,6 +22,11 @@ peak RSS (ru_maxrss of the client), HTTP requests from the emulator's request lo
 requests of the measured streams vs any other), and records/s as a ratio of the floor's.
 A last check reads messages *and* message_media and counts the media requests against the
 messages with num_media > 0 (there must be no request for a message without media).
+
+With `--loader CMD` (a shell command reading Singer messages on stdin, e.g.
+`--loader "target-postgres --config pipelinewise.json"`), the same read is also piped into
+it: the wall time of `tap | CMD` and the SCHEMA lines the loader got (one per stream; a
+loader of the pipelinewise family loads what it holds at each of them).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import datetime as dt
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -327,6 +333,26 @@ def media_check(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -
             f"with media -> MISMATCH")
 
 
+def loader_pipeline(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -> str:
+    """`tap | LOADER` for messages + message_media: the pipeline's wall and CPU seconds."""
+    config_path = workdir / "config-media.json"
+    config_path.write_text(json.dumps({**emu.config, **json.loads(args.tap_config)}))
+    catalog = catalog_for(config_path, {"messages", "message_media"}, workdir)
+    emu.ask("latency 0")
+    tap_out = workdir / "loader-input.jsonl"
+    tap = shlex.join([sys.executable, "-m", "tap_twilio", "--config", str(config_path),
+                      "--catalog", str(catalog)])
+    measured = run_measured(
+        ["bash", "-o", "pipefail", "-c", f"{tap} | tee {shlex.quote(str(tap_out))} | "
+                                         f"{args.loader}"],
+        workdir / "loader.stdout", workdir / "loader.stderr",
+    )
+    kinds = Counter(json.loads(line)["type"] for line in tap_out.open("rb"))
+    return (f"tap | {args.loader} (messages + message_media, {kinds['RECORD']:,} records, "
+            f"{kinds['SCHEMA']} SCHEMA lines): {measured['wall']:.1f} s wall, "
+            f"{measured['cpu']:.1f} s CPU")
+
+
 # --- output ----------------------------------------------------------------------------------
 
 HEADER = ("| N | latency | client | records | records/s | wall s | CPU s | peak RSS MB "
@@ -450,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="serve every page freshly built (the emulator's CPU becomes the limit)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-media-check", action="store_true")
+    p.add_argument("--loader", help="a loader's shell command: also time `tap | LOADER`")
     p.add_argument("--workdir", help="keep outputs here (default: a temporary directory)")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
@@ -465,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER)
     print("|" + "---|" * (HEADER.count("|") - 1))
     rows: list[dict[str, Any]] = []
-    media = None
+    media = loader = None
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.workdir or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -482,11 +509,19 @@ def main(argv: list[str] | None = None) -> int:
                 media = media_check(emu, args, workdir)
             finally:
                 emu.close()
+        if args.loader:
+            emu = EmulatorProcess(min(sizes), args)
+            try:
+                loader = loader_pipeline(emu, args, workdir)
+            finally:
+                emu.close()
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}\n\nTargets:")
     for line in targets(rows, args):
         print("- " + line)
     if media:
         print("- " + media)
+    if loader:
+        print("- " + loader)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=1))
     return 0

@@ -16,7 +16,12 @@ from typing import NoReturn
 import click
 import requests
 import simplejson
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import (
+    ConfigValidationError,
+    FatalAPIError,
+    MappingError,
+    RetriableAPIError,
+)
 
 from tap_twilio.inputs import check_input_files, missing_input_file, redact
 from tap_twilio.settings import SettingError
@@ -37,11 +42,22 @@ def one_line(exc: BaseException) -> str:
                 "network, then run again")
     elif isinstance(exc, (json.JSONDecodeError, simplejson.JSONDecodeError)):
         text = f"a config, state or catalog file is not valid JSON ({exc})"
+    elif isinstance(exc, MappingError):
+        text = f"stream_maps: {with_cause(exc)}"
     elif isinstance(exc, (SettingError, FatalAPIError, OSError)):
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"
     return " ".join(text.split())
+
+
+def with_cause(exc: BaseException) -> str:
+    """The error and, in parentheses, the error it was raised from: the SDK's stream map
+    errors say which expression failed, their cause why (`Function 'len' not defined`)."""
+    text, cause = str(exc).rstrip("."), exc.__cause__
+    if cause is None or not str(cause) or str(cause) in text:
+        return text
+    return f"{text} ({str(cause).rstrip('.')})"
 
 
 def cli(argv: list[str] | None = None) -> None:

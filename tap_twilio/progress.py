@@ -6,7 +6,14 @@ records and pages so far and the rate, and a summary line per stream at the end 
     messages: done, 150,000 records, 150 pages, 3 accounts, 3,980 records/s, 37.7s
     sync finished: 171,000 records, 420 pages, 19 streams, 3,900 records/s, 43.8s
 
-Times are each stream's busy time (a parent's includes its children's).
+Progress lines count the records read; a summary line counts the RECORD messages written,
+per output stream, and adds the records read when a stream map made them differ:
+
+    messages: done, 434 records (932 read), 3 pages, 3 accounts, 3,980 records/s, 0.2s
+    messages: done, 932 records as sms, 3 pages, 3 accounts, 3,980 records/s, 0.2s
+
+Times are each stream's busy time (a parent's includes its children's); rates are of the
+records read.
 
 The SDK's per-request JSON `METRIC:` lines and its per-partition chatter (one line per
 message with media, per conference, ...) would bury these, so `quiet_sdk_logging` drops
@@ -93,26 +100,68 @@ class StreamProgress:
         if due:
             self.logger.info("%s", self.line())
 
-    def line(self, prefix: str = "") -> str:
+    def line(self, prefix: str = "", counted: str | None = None) -> str:
+        """`stream: {prefix}{counted}, pages, accounts, rate, time`; `counted` defaults to
+        the records read."""
         seconds = self.elapsed
         pages = f"{self.pages:,} page" + "s" * (self.pages != 1)
         accounts = len(self.accounts)
         where = f", {accounts} account" + "s" * (accounts != 1) if accounts else ""
-        return (f"{self.stream}: {prefix}{self.records:,} records, {pages}{where}, "
+        counted = counted or f"{self.records:,} records"
+        return (f"{self.stream}: {prefix}{counted}, {pages}{where}, "
                 f"{_rate(self.records, seconds)}, {seconds:.1f}s")
 
 
-def log_run_summary(logger: logging.Logger, progress: list[StreamProgress],
+def records_written(stream: str, read: int, written: dict[str, int]) -> str:
+    """The RECORD messages written per output stream (the stream itself, or the aliases
+    its stream maps give it), and how many were read when a map filtered or dropped some."""
+    written = written or {stream: 0}  # a stream map removed the stream
+    text = " + ".join(f"{count:,} records" + ("" if alias == stream else f" as {alias}")
+                      for alias, count in written.items())
+    if any(count != read for count in written.values()):
+        text += f" ({read:,} read)"
+    return text
+
+
+def log_run_summary(logger: logging.Logger,
+                    streams: list[tuple[StreamProgress, dict[str, int]]],
                     started: float, finished: bool = True) -> None:
-    """One line per stream (`done`, or `stopped` after a failure), then the run's totals."""
-    for item in progress:
-        logger.info("%s", item.line(prefix="done, " if finished else "stopped, "))
-    records = sum(item.records for item in progress)
-    pages = sum(item.pages for item in progress)
+    """One line per stream (`done`, or `stopped` after a failure), then the run's totals.
+
+    `streams`: each stream's progress and the RECORD messages written for it, by output
+    stream name."""
+    prefix = "done, " if finished else "stopped, "
+    for item, written in streams:
+        logger.info("%s", item.line(prefix, records_written(item.stream, item.records,
+                                                            written)))
+    read = sum(item.records for item, _ in streams)
+    total = sum(sum(written.values()) for _, written in streams)
+    counted = f"{total:,} records" + (f" ({read:,} read)" if total != read else "")
+    pages = sum(item.pages for item, _ in streams)
     seconds = time.monotonic() - started
-    logger.info("sync %s: %s records, %s pages, %d streams, %s, %.1fs",
-                "finished" if finished else "stopped", f"{records:,}", f"{pages:,}",
-                len(progress), _rate(records, seconds), seconds)
+    logger.info("sync %s: %s, %s pages, %d streams, %s, %.1fs",
+                "finished" if finished else "stopped", counted, f"{pages:,}",
+                len(streams), _rate(read, seconds), seconds)
+
+
+def log_connection_test(logger: logging.Logger,
+                        streams: list[tuple[StreamProgress, StreamProgress | None]]) -> None:
+    """`--test`'s last line: the streams that answered (a page read), and why any other was
+    not read. `streams`: each stream's progress and its parent stream's (None: no parent)."""
+    readable = [item.stream for item, _ in streams if item.pages]
+    unread = [f"{item.stream} ({reason_not_read(parent)})"
+              for item, parent in streams if not item.pages]
+    line = (f"connection test passed: {len(readable)} of {len(streams)} streams readable"
+            f" ({', '.join(readable)})")
+    if unread:
+        line += "; not read: " + ", ".join(unread)
+    logger.info("%s", line)
+
+
+def reason_not_read(parent: StreamProgress | None) -> str:
+    if parent is not None and not parent.records:
+        return f"no {parent.stream} record to read it for"
+    return "no page read"
 
 
 # SDK log lines repeated per partition or per record that say nothing a user can act on.

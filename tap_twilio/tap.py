@@ -6,19 +6,22 @@ import dataclasses
 import datetime as dt
 import sys
 import time
+from collections import Counter
 from functools import cached_property
 from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder, serialize_jsonl
 from singer_sdk.helpers._state import StateWriter
-from singer_sdk.singerlib import Message, RecordMessage, StateMessage
+from singer_sdk.mapper import RemoveRecordTransform
+from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
 from tap_twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
 from tap_twilio.http import TooManyRequests
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.progress import (
     expect_connection_test_stops,
+    log_connection_test,
     log_run_summary,
     quiet_sdk_logging,
 )
@@ -39,6 +42,12 @@ class RecordBufferingWriter(MsgSpecWriter):
     records a killed run never wrote are re-read from that STATE. Each write lets the
     page-reading threads take the GIL, and the main thread waits to get it back, so the
     blocks are large (1 MiB: ~100 writes per 100,000 messages).
+
+    The SDK writes a stream's SCHEMA each time it syncs a partition: once per account, and
+    for `message_media` once per message with media. Loaders of the pipelinewise family and
+    target-duckdb load what they hold at every SCHEMA, so thousands of identical SCHEMA
+    lines became thousands of tiny loads. A SCHEMA line identical to the stream's last one
+    is not written again; a changed one (another stream map's schema) is.
     """
 
     BLOCK_BYTES = 1024 * 1024
@@ -48,9 +57,20 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.pending = bytearray()
         self.frame: tuple | None = None  # (stream, version, time_extracted) of the last record
         self.frame_bytes = (b"", b"")
+        self.schema_lines: dict[str, bytes] = {}  # stream -> its last SCHEMA line
+        self.state_is_last = False  # whether the last message written is a STATE
+        self.records_written: Counter[str] = Counter()  # RECORD messages per stream name
 
     def write_message(self, message: Message) -> None:
-        self.pending += self.format_message(message)
+        line = self.format_message(message)
+        if isinstance(message, SchemaMessage):
+            if self.schema_lines.get(message.stream) == line:
+                return
+            self.schema_lines[message.stream] = bytes(line)
+        self.state_is_last = isinstance(message, StateMessage)
+        if isinstance(message, RecordMessage):
+            self.records_written[message.stream] += 1
+        self.pending += line
         if len(self.pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
 
@@ -81,6 +101,8 @@ class RecordBufferingWriter(MsgSpecWriter):
         time_extracted: dt.datetime,
     ) -> None:
         """`write_record` for each of a page's records, which share their frame."""
+        self.state_is_last = False
+        self.records_written[stream] += len(records)
         frame = (stream, version, time_extracted)
         if frame != self.frame:
             self.frame, self.frame_bytes = frame, self.record_frame(*frame)
@@ -150,6 +172,18 @@ class EncodedStateWriter(StateWriter):
             self._message_writer.write_message(StateMessage(value=state))
             self.last_written = encoded
 
+    def write_final_state(self, state: Any) -> None:
+        """The run's last message: a STATE covering everything written before it.
+
+        `write_state` skips a state equal to the last one written, so a stream that read
+        only records at or before its bookmark (a resumed run re-reading its lookback) left
+        its RECORDs after the last STATE. A target that keeps the last STATE it saw (e.g.
+        target-jsonl piped to `tail -1`) then has none to resume from.
+        """
+        self.write_state(state)
+        if not self._message_writer.state_is_last:
+            self._message_writer.write_message(StateMessage(value=state))
+
 
 class TapTwilio(Tap):
     """Singer tap for Twilio's REST API."""
@@ -184,12 +218,26 @@ class TapTwilio(Tap):
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
     def run_connection_test(self) -> bool:
-        """`--test`: one record of each stream, without an error line for each planned stop."""
+        """`--test`: one record of each stream, without an error line for each planned stop,
+        then one line saying which streams answered.
+
+        A child stream is asked for the first record of its parent even when that record has
+        no children (a message without media): Twilio answers an empty list, which is enough
+        to know the child's endpoint is readable. Not so for accounts, whose children are
+        not asked for a closed account (Twilio answers 404)."""
+        for stream in self.streams.values():
+            stream.asks_every_child = stream.parent_stream_type is not None
         expect_connection_test_stops(True)
         try:
-            return super().run_connection_test()
+            passed = super().run_connection_test()
         finally:
             expect_connection_test_stops(False)
+        self.message_writer.flush()
+        log_connection_test(self.logger, [
+            (stream.progress, self.streams[stream.parent_stream_type.name].progress
+             if stream.parent_stream_type else None)
+            for stream in self.streams.values()])
+        return passed
 
     @cached_property
     def prefetcher(self) -> FirstPagePrefetcher:
@@ -202,12 +250,15 @@ class TapTwilio(Tap):
         started, finished = time.monotonic(), False
         try:
             super().sync_all()
+            self._state_writer.write_final_state(self.state)
             finished = True
         finally:
             self.message_writer.flush()  # records read before a failure still go out
             self.prefetcher.close()
-            selected = [s for s in self.streams.values() if s.selected]
-            log_run_summary(self.logger, [s.progress for s in selected], started, finished)
+            written = self.message_writer.records_written
+            summary = [(stream.progress, {alias: written[alias] for alias in output_names(stream)})
+                       for stream in self.streams.values() if stream.selected]
+            log_run_summary(self.logger, summary, started, finished)
 
     def _handle_termination(self, signum: int, frame: Any) -> None:  # pragma: no cover
         """SIGTERM/SIGINT: write the state so far, then stop with a non-zero exit code
@@ -216,6 +267,12 @@ class TapTwilio(Tap):
             self._state_writer.write_state(self.state)
         finally:
             raise Interrupted(signum)
+
+
+def output_names(stream: Any) -> list[str]:
+    """The stream names its records are written under: its own, or its stream maps'."""
+    return [stream_map.stream_alias for stream_map in stream.stream_maps
+            if not isinstance(stream_map, RemoveRecordTransform)]
 
 
 class Interrupted(BaseException):

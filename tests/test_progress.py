@@ -7,7 +7,8 @@ import json
 import re
 
 from tap_twilio.streams import STREAM_NAMES
-from tests.tap_runner import run_tap
+from tests.emulator import Emulator
+from tests.tap_runner import run_tap, truth
 
 SUMMARY = re.compile(
     r"(?P<stream>\w+): done, (?P<records>[\d,]+) records, (?P<pages>[\d,]+) pages?"
@@ -55,3 +56,69 @@ def test_sdk_metrics_can_be_turned_back_on(emulator) -> None:
                 counted[stream] = counted.get(stream, 0) + point["value"]
     for stream in ("accounts", "calls", "messages"):
         assert counted[stream] == len(run.records[stream]) > 0, stream
+
+
+def summary_line(stderr: str, start: str) -> str:
+    (line,) = [line.split(" | ")[-1] for line in stderr.splitlines()
+               if line.split(" | ")[-1].startswith(start)]
+    return line
+
+
+def test_summary_counts_the_records_written_when_stream_maps_filter(emulator) -> None:
+    """With a stream map filtering messages, and calls copied to a filtered alias, each
+    summary line counts the RECORD lines written per output stream and says how many were
+    read; the run's total counts what was written."""
+    maps = {"messages": {"__filter__": "direction == 'inbound'"},
+            "calls_completed": {"__source__": "calls", "__filter__": "status == 'completed'"}}
+    run = run_tap({**emulator.config(), "page_size": 50, "stream_maps": maps})
+    assert run.returncode == 0, run.stderr[-2000:]
+    messages, calls = truth(emulator, "messages"), truth(emulator, "calls")
+    inbound = [m for m in messages if m["direction"] == "inbound"]
+    completed = [c for c in calls if c["status"] == "completed"]
+    assert 0 < len(run.records["messages"]) == len(inbound) < len(messages)
+    assert 0 < len(run.records["calls_completed"]) == len(completed) < len(calls)
+    assert len(run.records["calls"]) == len(calls)
+    assert summary_line(run.stderr, "messages: done, ").startswith(
+        f"messages: done, {len(inbound):,} records ({len(messages):,} read), ")
+    assert summary_line(run.stderr, "calls: done, ").startswith(
+        f"calls: done, {len(calls):,} records + {len(completed):,} records as "
+        f"calls_completed ({len(calls):,} read), ")
+    written = sum(len(records) for records in run.records.values())
+    assert summary_line(run.stderr, "sync finished: ").startswith(
+        f"sync finished: {written:,} records (")
+
+
+CONNECTION_TEST = re.compile(r"connection test passed: (\d+) of (\d+) streams readable "
+                             r"\(([\w, ]+)\)(?:; not read: (.+))?$")
+
+
+def test_connection_test_ends_with_the_streams_that_answered() -> None:
+    """`--test` ends with one line naming the streams that answered and why any other was
+    not read. message_media answers although no message has media: its list is asked for
+    the first message read (Twilio answers an empty one). With no conference at all,
+    conference_participants has no conference to be asked for."""
+    with Emulator(seed=5, subaccounts=0, sizes={"conferences": 0, "messages": 4}) as emu:
+        for message in emu.truth("messages"):
+            emu.data.update("messages", emu.account_sid, message["sid"], num_media="0")
+        run = run_tap(emu.config(), args=("--test",))
+        media = [r for r in emu.requests if r.resource == "message_media"]
+    assert run.returncode == 0, run.stderr[-2000:]
+    match = CONNECTION_TEST.search(run.stderr.strip().splitlines()[-1])
+    assert match, run.stderr.strip().splitlines()[-1]
+    assert (int(match[1]), int(match[2])) == (len(STREAM_NAMES) - 1, len(STREAM_NAMES))
+    assert set(match[3].split(", ")) == set(STREAM_NAMES) - {"conference_participants"}
+    assert match[4] == "conference_participants (no conferences record to read it for)"
+    (first,) = run.records["messages"]
+    assert first["num_media"] == 0
+    assert [(r.path, r.status) for r in media] == [
+        (f"/2010-04-01/Accounts/{emu.account_sid}/Messages/{first['sid']}/Media.json", 200)]
+
+
+def test_connection_test_reads_every_stream_of_a_full_account(emulator) -> None:
+    run = run_tap(emulator.config(), args=("--test",))
+    assert run.returncode == 0, run.stderr[-2000:]
+    match = CONNECTION_TEST.search(run.stderr.strip().splitlines()[-1])
+    assert match, run.stderr.strip().splitlines()[-1]
+    assert int(match[1]) == int(match[2]) == len(STREAM_NAMES)
+    assert set(match[3].split(", ")) == set(STREAM_NAMES)
+    assert match[4] is None

@@ -5,6 +5,9 @@
 * `meltano run tap-twilio target-postgres` into a real PostgreSQL server started here
   (Debian's package; `scripts/ensure_postgres.sh` installs it): every stream's row count and
   column types, then an incremental second run that upserts new and changed messages.
+* `meltano run tap-twilio target-postgres-pipelinewise` (pipelinewise-target-postgres, a
+  loader that loads a stream's rows at each SCHEMA message of it) into the same server: every
+  stream's rows, each table loaded once (one SCHEMA per stream), every record validated.
 
 Meltano runs as `uv tool run meltano==4.4.1` (cached by uv); the plugins are installed into
 this repo's gitignored `.meltano/tests/`, and each test keeps its state in a system DB of its
@@ -167,6 +170,18 @@ class Postgres:
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
         }
 
+    def pipelinewise_env(self, schema: str) -> dict[str, str]:
+        prefix = "TARGET_POSTGRES_PIPELINEWISE_"
+        return {
+            prefix + "HOST": self.host,
+            prefix + "PORT": str(self.port),
+            prefix + "USER": self.user,
+            prefix + "PASSWORD": self.password,
+            prefix + "DBNAME": self.database,
+            prefix + "DEFAULT_TARGET_SCHEMA": schema,
+            prefix + "VALIDATE_RECORDS": "true",
+        }
+
     def query(self, sql: str) -> list[list[str]]:
         """Rows of a query via psql, each a list of column texts."""
         completed = subprocess.run(
@@ -261,7 +276,7 @@ def test_meltano_yml_declares_every_setting_with_its_kind() -> None:
         if "default" in schema:
             assert setting.get("value") == schema["default"], f"{name}: default"
     names = {loader["name"]: loader for loader in project["plugins"]["loaders"]}
-    assert {"target-jsonl", "target-postgres"} <= set(names)
+    assert {"target-jsonl", "target-postgres", "target-postgres-pipelinewise"} <= set(names)
     assert all(loader.get("pip_url") for loader in names.values())
 
 
@@ -408,3 +423,24 @@ def test_meltano_run_target_postgres_full_then_incremental(meltano_installed, po
         for stream in STREAM_NAMES:  # nothing else was duplicated by the second run
             count = int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"'))
             assert count == len(truth(emu, stream)), stream
+
+
+@e2e
+def test_meltano_run_pipelinewise_target_postgres_loads_each_table_once(
+        meltano_installed, postgres, tmp_path) -> None:
+    """pipelinewise-target-postgres loads the rows it holds of a stream at every SCHEMA
+    message of that stream: with one SCHEMA per stream, each table is loaded once, although
+    per-account streams are read per account and message_media per message."""
+    schema = "twilio_pipelinewise"
+    with Emulator(seed=53, subaccounts=2, sizes=SIZES, account_ages_days=AGES) as emu:
+        env = meltano_env(tmp_path, emu, **postgres.pipelinewise_env(schema))
+        log = tmp_path / "run.log"
+        meltano(["run", "tap-twilio", "target-postgres-pipelinewise"], env, log)
+        loads = re.findall(rf"Loading (\d+) rows into '{schema}\.\"(\w+)\"'", log.read_text())
+        loaded_tables = [table for _, table in loads]
+        assert sorted(loaded_tables) == sorted(STREAM_NAMES), loaded_tables
+        assert len({r["parent_sid"] for r in truth(emu, "message_media")}) > 1
+        for stream in STREAM_NAMES:
+            expected = len(truth(emu, stream))
+            assert int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"')) == expected
+            assert dict((t, int(n)) for n, t in loads)[stream] == expected, stream

@@ -1,6 +1,6 @@
 """stdout as a target reads it: every message once, in order, only the selected properties,
-and every RECORD written out before the STATE that covers it, also when stdout is
-unbuffered (PYTHONUNBUFFERED=1)."""
+every RECORD written out before the STATE that covers it, also when stdout is unbuffered
+(PYTHONUNBUFFERED=1), each stream's SCHEMA once, and a STATE last."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator, FormatChecker
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import (
     ActivateVersionMessage,
@@ -20,8 +21,9 @@ from singer_sdk.singerlib import (
     StateMessage,
 )
 
+from tap_twilio.streams import STREAM_NAMES, STREAM_TYPES
 from tap_twilio.tap import EncodedStateWriter, RecordBufferingWriter
-from tests.tap_runner import catalog_selecting, record_key, run_tap, truth
+from tests.tap_runner import TapRun, catalog_selecting, record_key, run_tap, truth
 
 
 class RawStdout(io.RawIOBase):
@@ -219,3 +221,95 @@ def test_pages_written_whole_are_what_the_sdk_writes_record_by_record(emulator) 
         assert in_key_order(by_page) == in_key_order(by_record), stream
     assert by_page.last_state == by_record.last_state
     assert by_page.last_state["bookmarks"]["messages"]["partitions"]
+
+
+def test_a_schema_is_written_again_only_when_it_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    writer = RecordBufferingWriter()
+    narrow = SchemaMessage("message_media", {"properties": {"sid": {"type": "string"}}}, ["sid"])
+    wide = SchemaMessage("message_media", {"properties": {"sid": {"type": "string"},
+                                                          "uri": {"type": "string"}}}, ["sid"])
+    other = SchemaMessage("messages", {"properties": {"sid": {"type": "string"}}}, ["sid"])
+    record = RecordMessage("message_media", {"sid": "ME1"})
+    for item in (narrow, record, narrow, record, other, narrow, wide, record, wide, narrow):
+        writer.write_message(item)
+    writer.flush()
+    assert raw_stdout.data == expected_bytes(
+        [narrow, record, record, other, wide, record, narrow])
+
+
+def message_types(run: TapRun) -> list[tuple[str, str | None]]:
+    """(type, stream) of each line of a run's stdout, in order."""
+    lines = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+    return [(line["type"], line.get("stream")) for line in lines]
+
+
+def test_each_stream_schema_is_written_once_and_its_records_validate(emulator) -> None:
+    """Per-account streams (3 accounts) and message_media (one list per message with media)
+    still give one SCHEMA line per stream, before its first RECORD, and every RECORD is
+    valid against it."""
+    run = run_tap({**emulator.config(), "page_size": 50})
+    assert run.returncode == 0, run.stderr[-2000:]
+    types = message_types(run)
+    schemas = [stream for kind, stream in types if kind == "SCHEMA"]
+    assert sorted(schemas) == sorted(STREAM_NAMES)
+    assert len({r["account_sid"] for r in run.records["messages"]}) == 3
+    assert len({r["parent_sid"] for r in run.records["message_media"]}) > 3
+    for stream in STREAM_NAMES:
+        assert types.index(("SCHEMA", stream)) < types.index(("RECORD", stream)), stream
+        validator = Draft7Validator(run.schemas[stream]["schema"],
+                                    format_checker=FormatChecker())
+        for record in run.records[stream]:
+            assert not [e.message for e in validator.iter_errors(record)], (stream, record)
+
+
+INCREMENTAL = [cls.name for cls in STREAM_TYPES if cls.replication_key]
+
+
+def assert_ends_with_a_state_covering_the_run(run: TapRun) -> None:
+    """The last line is a STATE whose bookmarks reach each account's latest record."""
+    assert run.returncode == 0, run.stderr[-2000:]
+    types = message_types(run)
+    assert types[-1] == ("STATE", None), types[-5:]
+    bookmarks = run.last_state["bookmarks"]
+    for stream in INCREMENTAL:
+        key = next(cls.replication_key for cls in STREAM_TYPES if cls.name == stream)
+        for record in run.records[stream]:
+            if record.get(key) is None:
+                continue
+            entry = bookmarks[stream]
+            if "partitions" in entry:
+                entry = next(p for p in entry["partitions"]
+                             if p["context"]["account_sid"] == record["account_sid"])
+            assert entry["replication_key_value"] >= record[key], (stream, record)
+
+
+def test_every_run_ends_with_a_state_fresh_and_resumed(emulator) -> None:
+    """A fresh run, a run resumed from the last line of the one before (as
+    `... | target-jsonl | tail -1` keeps it), and the one after that: each ends with a
+    STATE after its last RECORD, also when the last stream only re-read records its
+    bookmark already covers (alerts, read back `lookback_days`)."""
+    config = {**emulator.config(), "page_size": 50}
+    fresh = run_tap(config)
+    assert_ends_with_a_state_covering_the_run(fresh)
+    resumed = run_tap(config, state=fresh.last_state)
+    assert_ends_with_a_state_covering_the_run(resumed)
+    assert resumed.records["alerts"], "the last stream re-reads records, so it writes some"
+    assert resumed.last_state["bookmarks"]["alerts"] == fresh.last_state["bookmarks"]["alerts"]
+    again = run_tap(config, state=resumed.last_state)
+    assert_ends_with_a_state_covering_the_run(again)
+    assert again.last_state == resumed.last_state
+
+
+def test_a_run_whose_last_stream_writes_records_ends_with_a_state(emulator) -> None:
+    """Only the last stream (alerts) selected, resumed from its own bookmark: its records
+    change no bookmark, and still a STATE comes after them."""
+    config = {**emulator.config(), "page_size": 10}
+    catalog = catalog_selecting(config, {"alerts"})
+    first = run_tap(config, catalog=catalog)
+    assert_ends_with_a_state_covering_the_run(first)
+    second = run_tap(config, catalog=catalog, state=first.last_state)
+    assert_ends_with_a_state_covering_the_run(second)
+    types = message_types(second)
+    assert ("RECORD", "alerts") in types
+    assert second.last_state == first.last_state
