@@ -37,6 +37,13 @@ USAGE_GRANULARITIES = {
 }
 MAX_PAGE_SIZE = 1000
 DEFAULT_LOOKBACK_DAYS = 3
+# Flattening needs a depth (the SDK refuses `flattening_enabled` without one). The only
+# nested fields the schemas declare are one level deep (`capabilities`), so 1 flattens them.
+DEFAULT_FLATTENING_MAX_DEPTH = 1
+# A setting a user may give as a JSON number or a string (`30` or "30Days", `0` or "error").
+# Not "integer": the SDK would then parse its environment variable as a number, and
+# TAP_TWILIO_LAST_N_DAYS=30Days would fail before the tap could say what it expects.
+STRING_OR_NUMBER = th.CustomType({"type": ["string", "number"]})
 
 
 class SettingError(ValueError):
@@ -108,9 +115,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "last_n_days",
-        th.StringType,
-        description="How far back to read: `30`, `30Day` or `30Days` (any case). Becomes "
-        "each stream's server-side date filter.",
+        STRING_OR_NUMBER,
+        description="How far back to read: `30` (a number or a string), `30Day` or `30Days` "
+        "(any case). Becomes each stream's server-side date filter.",
     ),
     th.Property(
         "start_date",
@@ -132,7 +139,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "log",
-        th.StringType,
+        STRING_OR_NUMBER,
         description="Notifications log level: `error` (or `0`) or `warning` (or `1`), "
         "sent as `Log`.",
     ),
@@ -201,12 +208,25 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
+def add_flattening_default(config_schema: dict) -> None:
+    """Give the SDK's `flattening_max_depth` setting a default, so that
+    `flattening_enabled: true` alone flattens (the SDK would refuse it without a depth)."""
+    properties = config_schema["properties"]
+    properties["flattening_max_depth"] = {
+        **properties["flattening_max_depth"],
+        "default": DEFAULT_FLATTENING_MAX_DEPTH,
+        "description": "The max depth to flatten schemas. The default flattens the nested "
+        "fields the schemas declare (`capabilities__voice`, ...); objects of free-form keys "
+        "(`subresource_uris`) stay JSON text.",
+    }
+
+
 def parse_last_n_days(value: str | int) -> int:
     """`30`, `30Day`, `30Days` (any case) -> 30."""
     match = LAST_N_DAYS_PATTERN.match(str(value))
     if not match or int(match.group(1)) < 1:
         raise SettingError(
-            f"last_n_days: got {value!r}, expected a positive number of days such as "
+            f"last_n_days: got {shown(value)}, expected a positive number of days such as "
             "'30', '30Day' or '30Days'"
         )
     return int(match.group(1))
@@ -226,6 +246,14 @@ def parse_date_setting(name: str, value: str) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
+def shown(value: Any) -> str:
+    """A setting's value as the user wrote it: numbers bare (JSON's 2.5 arrives as a
+    Decimal), strings quoted."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
 def _expect(condition: bool, message: str) -> None:
     if not condition:
         raise SettingError(message)
@@ -237,7 +265,7 @@ def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> Non
         return
     _expect(
         isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-        f"{name}: got {value if isinstance(value, (int, float, Decimal)) else repr(value)}, "
+        f"{name}: got {shown(value)}, "
         f"expected a whole number from {low} to {high}",
     )
 
@@ -287,7 +315,7 @@ def validate_settings(config: Mapping[str, Any]) -> None:
     if log is not None:
         _expect(
             str(log).lower() in LOG_LEVELS,
-            f"log: got {log!r}, expected 'error' (or 0) or 'warning' (or 1)",
+            f"log: got {shown(log)}, expected 'error' (or 0) or 'warning' (or 1)",
         )
     granularity = config.get("usage_records_granularity")
     if granularity is not None:

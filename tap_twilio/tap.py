@@ -21,7 +21,12 @@ from tap_twilio.progress import (
     log_run_summary,
     quiet_sdk_logging,
 )
-from tap_twilio.settings import CONFIG_SCHEMA, SettingError, validate_settings
+from tap_twilio.settings import (
+    CONFIG_SCHEMA,
+    SettingError,
+    add_flattening_default,
+    validate_settings,
+)
 from tap_twilio.streams import STREAM_TYPES
 
 
@@ -165,6 +170,12 @@ class TapTwilio(Tap):
         check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
         self._state_writer = EncodedStateWriter(self.message_writer)
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """The SDK's stream map and flattening settings, flattening with a default depth."""
+        super().append_builtin_config(config_jsonschema)
+        add_flattening_default(config_jsonschema)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         if raise_errors:

@@ -86,6 +86,9 @@ CASES = {
     "last_n_days misspelt": Case(
         "last_n_days: got '30Dayz', expected a positive number of days such as '30', "
         "'30Day' or '30Days'", {"last_n_days": "30Dayz"}),
+    "last_n_days a fraction": Case(
+        "last_n_days: got 2.5, expected a positive number of days such as '30', '30Day' or "
+        "'30Days'", {"last_n_days": 2.5}),
     "page_size 5000": Case(
         "page_size: got 5000, expected a whole number from 1 to 1000", {"page_size": 5000}),
     "page_size 0": Case(
@@ -100,6 +103,8 @@ CASES = {
         "failed, no-answer, canceled", {"status": "done"}),
     "bad log level": Case(
         "log: got 'debug', expected 'error' (or 0) or 'warning' (or 1)", {"log": "debug"}),
+    "log level as a number out of range": Case(
+        "log: got 2, expected 'error' (or 0) or 'warning' (or 1)", {"log": 2}),
     "bad granularity": Case(
         "usage_records_granularity: got 'hourly', expected one of daily, monthly, yearly, "
         "all_time", {"usage_records_granularity": "hourly"}),

@@ -14,6 +14,7 @@ from tap_twilio.settings import (
     parse_last_n_days,
     validate_settings,
 )
+from tests.tap_runner import catalog_selecting, run_tap
 
 GOOD = {"account_sid": "AC" + "ab" * 16, "auth_token": "token"}
 TODAY = dt.date(2026, 11, 25)
@@ -97,3 +98,24 @@ def test_secrets_are_masked_in_messages_but_placeholders_leave_text_alone() -> N
 def test_a_fractional_number_is_shown_as_written() -> None:
     with pytest.raises(SettingError, match=r"^page_size: got 2\.5, expected a whole number"):
         validate_settings({**GOOD, "page_size": Decimal("2.5")})
+
+
+def test_flattening_enabled_alone_flattens_with_the_default_depth(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"accounts", "incoming_phone_numbers"})
+    run = run_tap({**emulator.config(), "flattening_enabled": True}, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    numbers = run.records["incoming_phone_numbers"]
+    assert numbers
+    assert all("capabilities" not in record for record in numbers)
+    assert {"capabilities__voice", "capabilities__sms"} <= set(numbers[0])
+    schema = run.schemas["incoming_phone_numbers"]["schema"]["properties"]
+    assert "capabilities__voice" in schema
+
+
+def test_numbers_and_strings_from_the_environment_are_both_accepted(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"accounts", "notifications"})
+    env = {"TAP_TWILIO_LAST_N_DAYS": "30Days", "TAP_TWILIO_LOG": "0"}
+    run = run_tap(emulator.config(), catalog=catalog, args=("--config=ENV",), env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {record["log"] for record in run.records["notifications"]} <= {0}
+    assert "Parsing 'last_n_days' config from env variable" in run.stderr
