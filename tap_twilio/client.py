@@ -13,6 +13,8 @@ import email.utils
 import logging
 import math
 import random
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -20,7 +22,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from http import HTTPStatus
 from typing import Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import backoff
 import msgspec
@@ -118,6 +120,55 @@ class TwilioAPIError(FatalAPIError):
 
 class ResourceUnavailable(TwilioAPIError):
     """403/404 on a subaccount's resource: that resource is skipped, the run goes on."""
+
+
+class HostUnreachable(FatalAPIError):
+    """The first request to a host found no server there (connection refused, unknown host,
+    failed TLS): a wrong URL that no retry can fix, so the run stops at once."""
+
+
+def url_origin(url: str) -> str:
+    """`scheme://host:port` of a URL, all a message shows of it: its path and query may hold
+    phone numbers, and its user part credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def wrapped_exceptions(exc: BaseException) -> list[BaseException]:
+    """`exc` and those it wraps: requests wraps urllib3's errors, which wrap the socket's."""
+    found: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+    return found
+
+
+def no_server_reason(exc: BaseException) -> str | None:
+    """Why a request found no server at all, or None for failures a retry may fix
+    (timeouts, dropped connections, errors after connecting)."""
+    if isinstance(exc, requests.exceptions.Timeout) or not isinstance(
+        exc, requests.exceptions.ConnectionError
+    ):
+        return None
+    for cause in wrapped_exceptions(exc):
+        if isinstance(cause, ssl.SSLError):
+            reason = cause.reason or type(cause).__name__
+            if reason == "WRONG_VERSION_NUMBER":
+                return f"TLS failed ({reason}): the server may speak plain http://"
+            return f"TLS failed ({reason})"
+        if isinstance(cause, socket.gaierror):
+            return f"host not found ({cause.strerror})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+    return None
 
 
 def twilio_error_text(response: requests.Response) -> str:
@@ -552,7 +603,12 @@ class TwilioStream(RESTStream[str]):
         request = self.build_prepared_request(
             method="GET", url=url, params=params, headers=self.http_headers
         )
-        response = self.requests_session.send(request, timeout=self.timeout, stream=True)
+        try:
+            response = self.requests_session.send(request, timeout=self.timeout, stream=True)
+        except requests.exceptions.ConnectionError as exc:
+            self.stop_if_no_server(request.url or url, exc)
+            raise
+        self._tap.answered_origins.add(url_origin(request.url or url))
         self._write_request_duration_log(
             endpoint=self.path, response=response, context=context, extra_tags=None
         )
@@ -626,6 +682,20 @@ class TwilioStream(RESTStream[str]):
             f"{self.name}: Twilio refused the request ({text}); check the settings this "
             "stream sends (start_date, last_n_days, end_date, to, from, status, log, category)"
         )
+
+    def stop_if_no_server(self, url: str, exc: BaseException) -> None:
+        """Raise `HostUnreachable` when a request to a host that has not answered yet in
+        this run found no server; once it has answered, the same failure is transient and
+        retried (a restart, a failover)."""
+        origin, reason = url_origin(url), no_server_reason(exc)
+        if reason is None or origin in self._tap.answered_origins:
+            return
+        settings = [name for name in ("api_url", "monitor_api_url")
+                    if url_origin(str(self.config.get(name, ""))) == origin]
+        raise HostUnreachable(
+            f"could not connect to {origin}: {reason}; check {', '.join(settings) or 'api_url'}"
+            " and the network"
+        ) from None
 
     def request_decorator(self, func: Any) -> Any:
         return backoff.on_exception(
@@ -882,6 +952,9 @@ def describe_failure(exc: BaseException | None) -> str:
         return str(exc)
     if exc is None:
         return "an unknown error"
+    reason = no_server_reason(exc)
+    if reason is not None:  # a host that answered before: restarting, failing over
+        return f"{reason} ({type(exc).__name__})"
     for kind, what in FAILURE_KINDS:
         if isinstance(exc, kind):
             return f"{what} ({type(exc).__name__})"

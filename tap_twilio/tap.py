@@ -165,6 +165,7 @@ class TapTwilio(Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
+        self.answered_origins: set[str] = set()  # scheme://host:port that answered this run
         quiet_sdk_logging()
         check_catalog(kwargs.get("catalog"))
         check_state(kwargs.get("state"))

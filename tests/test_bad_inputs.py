@@ -181,8 +181,11 @@ CASES = {
         "PageSize: 1000); check the settings this stream sends (start_date, last_n_days, "
         "end_date, to, from, status, log, category)", {"api_url": "{refusing}"}),
     "Twilio unreachable": Case(
-        "could not reach Twilio (ConnectionError); check api_url and the network, then run "
-        "again", {"api_url": "http://127.0.0.1:9", "max_retries": 0}),
+        "could not connect to http://127.0.0.1:9: connection refused; check api_url and the "
+        "network", {"api_url": "http://127.0.0.1:9"}),
+    "connections dropped, retries spent": Case(
+        "could not reach {emulator} (ConnectionError); check api_url and the network, then "
+        "run again", {"max_retries": 0}, setup=lambda emu: emu.faults.fail_from(0, "reset")),
 }
 
 
@@ -217,8 +220,9 @@ def refusing() -> str:
 
 def fill(value: Any, emu: Emulator, refusing: str = "") -> Any:
     if isinstance(value, str):
-        return value.replace("{account_sid}", emu.account_sid).replace(
-            "{key_sid}", emu.api_key_sid).replace("{refusing}", refusing)
+        for name, filled in (("{account_sid}", emu.account_sid), ("{emulator}", emu.url),
+                             ("{key_sid}", emu.api_key_sid), ("{refusing}", refusing)):
+            value = value.replace(name, filled)
     return value
 
 
