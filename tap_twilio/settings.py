@@ -7,9 +7,12 @@ expected, so a user sees what to fix without a stack trace.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
@@ -35,6 +38,9 @@ USAGE_GRANULARITIES = {
     "yearly": "Yearly",
     "all_time": "AllTime",
 }
+# Twilio's usage categories: the enum of `Category` in the 2010 API spec until Twilio made
+# it a free string (2025-09, as categories keep being added). One per line.
+USAGE_CATEGORIES_FILE = Path(__file__).with_name("usage_categories.txt")
 MAX_PAGE_SIZE = 1000
 DEFAULT_LOOKBACK_DAYS = 3
 # Flattening needs a depth (the SDK refuses `flattening_enabled` without one). The only
@@ -254,6 +260,62 @@ def shown(value: Any) -> str:
     return repr(value)
 
 
+# A category this close to a known one is a misspelling of it; a longer difference may be
+# a category newer than the list ("voice-intelligence-minutes" beside "voice-intelligence").
+MISSPELT_LETTERS = 2
+
+
+@cache
+def usage_categories() -> frozenset[str]:
+    return frozenset(USAGE_CATEGORIES_FILE.read_text(encoding="utf-8").split())
+
+
+def check_category(value: Any) -> str | None:
+    """`SettingError` for a category that cannot be meant (another case or a misspelling of
+    one Twilio lists); a warning for one not listed, which may be newer than the list."""
+    category = str(value)
+    known = usage_categories()
+    if category in known:
+        return None
+    if category.lower() in known:
+        raise SettingError(
+            f"category: got {category!r}, expected Twilio's usage category in lower case: "
+            f"{category.lower()!r}"
+        )
+    close = difflib.get_close_matches(category.lower(), known, n=1, cutoff=0.8)
+    if close and abs(len(close[0]) - len(category)) <= MISSPELT_LETTERS:
+        raise SettingError(
+            f"category: got {category!r}, not a Twilio usage category; did you mean "
+            f"{close[0]!r}?"
+        )
+    closest = f"; the closest known is {close[0]!r}" if close else " (e.g. calls, sms, totalprice)"
+    return (
+        f"category: {category!r} is not among the {len(known)} usage categories tap-twilio "
+        f"knows{closest}. It is sent as it is; usage_records stays empty if Twilio has no "
+        "such category"
+    )
+
+
+def check_start_not_in_future(start: dt.datetime, written: Any) -> None:
+    """A start after today matches nothing: certainly a mistake (a wrong year or format)."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    _expect(
+        start.date() <= today,
+        f"start_date: got {written!r}, a day after today ({today.isoformat()} UTC); no "
+        "record can match it",
+    )
+
+
+def settings_warnings(config: Mapping[str, Any]) -> list[str]:
+    """What may be a mistake in settings that passed `validate_settings`, one line each."""
+    warnings = []
+    if config.get("category") is not None:
+        warning = check_category(config["category"])
+        if warning:
+            warnings.append(warning)
+    return warnings
+
+
 def _expect(condition: bool, message: str) -> None:
     if not condition:
         raise SettingError(message)
@@ -317,6 +379,8 @@ def validate_settings(config: Mapping[str, Any]) -> None:
             str(log).lower() in LOG_LEVELS,
             f"log: got {shown(log)}, expected 'error' (or 0) or 'warning' (or 1)",
         )
+    if config.get("category") is not None:
+        check_category(config["category"])  # its warning is given by settings_warnings
     granularity = config.get("usage_records_granularity")
     if granularity is not None:
         _expect(
@@ -329,6 +393,7 @@ def validate_settings(config: Mapping[str, Any]) -> None:
     start = end = None
     if config.get("start_date"):
         start = parse_date_setting("start_date", config["start_date"])
+        check_start_not_in_future(start, config["start_date"])
     if config.get("end_date"):
         end = parse_date_setting("end_date", config["end_date"])
     if start and end:

@@ -25,6 +25,7 @@ from tap_twilio.settings import (
     CONFIG_SCHEMA,
     SettingError,
     add_flattening_default,
+    settings_warnings,
     validate_settings,
 )
 from tap_twilio.streams import STREAM_TYPES
@@ -168,7 +169,7 @@ class TapTwilio(Tap):
         self.answered_origins: set[str] = set()  # scheme://host:port that answered this run
         quiet_sdk_logging()
         check_catalog(kwargs.get("catalog"))
-        check_state(kwargs.get("state"))
+        kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
         self._state_writer = EncodedStateWriter(self.message_writer)
 
@@ -185,6 +186,8 @@ class TapTwilio(Tap):
                 if value is not None and not isinstance(value, str):
                     raise SettingError(f"{name}: expected a string (the value is not shown)")
             validate_settings(self.config)
+            for warning in settings_warnings(self.config):
+                self.logger.warning(warning)
         return super()._validate_config(raise_errors=raise_errors)
 
     def discover_streams(self) -> list:
