@@ -1,8 +1,9 @@
 """README.md: its tables are the tap's own, and its shell blocks run as written.
 
 Every ```bash block runs, in README order, in a copy of the repository (the files a fresh clone
-has), each in its own `bash -e -o pipefail`, all in that one folder. A comment line in a block
-decides how:
+has), each in its own `bash -e -o pipefail`, all in that one folder and as one shell session
+(what a block exports, e.g. PATH, holds for the next ones). A comment line in a block decides
+how:
 
 - `# needs a Twilio account`: not run (it holds placeholders for real credentials);
 - `# not run by tests/test_readme.py`: not run (the set-up and the test suite themselves);
@@ -91,7 +92,7 @@ def block_environment(tmp_path: Path) -> dict[str, str]:
            and key not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")}
     uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
     tools = tmp_path / "tools"
-    path = [str(tools / "bin"), str(Path(uv).parent)]
+    path = [str(Path(uv).parent)]
     if SKIP_INSTALLS:
         path.append(str(PROJECT_BIN))  # `uv tool install .` not run: this checkout's tap
     path += [entry for entry in env.get("PATH", "").split(os.pathsep)
@@ -103,14 +104,20 @@ def block_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def in_session(block: str, session: Path) -> list[str]:
+    """`bash` running the block in the shell session so far, and keeping what it exports."""
+    return ["bash", "-e", "-o", "pipefail", "-c",
+            f"source {session}\n{block}\nexport -p > {session}"]
+
+
 class Background:
     """A block that runs until Ctrl-C, started in a process group of its own."""
 
-    def __init__(self, block: str, cwd: Path, env: dict[str, str], log: Path) -> None:
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
         self.log = log
-        self.process = subprocess.Popen(
-            ["bash", "-e", "-o", "pipefail", "-c", block], cwd=cwd, env=env,
-            stdout=subprocess.PIPE, stderr=log.open("w"), start_new_session=True)
+        with log.open("w") as errors:
+            self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                            stderr=errors, start_new_session=True)
 
     def first_line(self, timeout: float) -> str:
         assert self.process.stdout is not None
@@ -142,6 +149,8 @@ def started() -> Iterator[list[Background]]:
 def test_readme_shell_blocks_run_as_written(tmp_path: Path, started: list[Background]) -> None:
     clone = copy_of_the_repository(tmp_path / "tap-twilio")
     env = block_environment(tmp_path)
+    session = tmp_path / "session.sh"
+    session.write_text("")
     ran, skipped = [], []
     for number, block in enumerate(shell_blocks(), 1):
         first = block.strip().splitlines()[0]
@@ -152,13 +161,12 @@ def test_readme_shell_blocks_run_as_written(tmp_path: Path, started: list[Backgr
             continue
         log = tmp_path / f"block-{number}.log"
         if marked(block, BACKGROUND):
-            started.append(Background(block, clone, env, log))
+            started.append(Background(in_session(block, session), clone, env, log))
             json.loads(started[-1].first_line(timeout=180))  # the emulator's URL, as JSON
         else:
             started_at = time.monotonic()
-            done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block], cwd=clone,
-                                  env=env, capture_output=True, text=True, timeout=900,
-                                  check=False)
+            done = subprocess.run(in_session(block, session), cwd=clone, env=env,
+                                  capture_output=True, text=True, timeout=900, check=False)
             log.write_text(done.stdout + done.stderr)
             assert done.returncode == 0, (
                 f"README block {number} failed (exit {done.returncode}):\n{block}\n"
@@ -176,7 +184,9 @@ def test_readme_shell_blocks_run_as_written(tmp_path: Path, started: list[Backgr
                if line.startswith('{"type":"RECORD"')]
     assert len(records) > 100
     if not SKIP_INSTALLS:
-        state = json.loads((clone / "state.json").read_text())
-        assert state["bookmarks"]["messages"]["partitions"], state
-        assert list((clone / "output").glob("messages-*.jsonl"))  # target-jsonl's own run
+        assert list((clone / "output").glob("messages-*.jsonl"))  # target-jsonl's own runs
         assert (clone / "output" / "messages.jsonl").stat().st_size > 0  # Meltano's run
+        state = (clone / "state.json").read_text()
+        assert state.strip(), ("state.json is empty: target-jsonl got no STATE after the "
+                               "resumed run's last records")
+        assert json.loads(state)["bookmarks"]["messages"]["partitions"], state
