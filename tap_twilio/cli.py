@@ -23,6 +23,7 @@ from singer_sdk.exceptions import (
     RetriableAPIError,
 )
 
+from tap_twilio.http import url_origin
 from tap_twilio.inputs import check_input_files, missing_input_file, redact
 from tap_twilio.settings import SettingError
 from tap_twilio.tap import Interrupted, TapTwilio
@@ -38,7 +39,9 @@ def one_line(exc: BaseException) -> str:
         text = (f"gave up retrying: Twilio did not answer in time ({type(exc).__name__}); "
                 "raise request_timeout or run again later")
     elif isinstance(exc, requests.RequestException):
-        text = (f"could not reach Twilio ({type(exc).__name__}); check api_url and the "
+        url = getattr(exc.request, "url", None)
+        where = url_origin(url) if url else "Twilio"
+        text = (f"could not reach {where} ({type(exc).__name__}); check api_url and the "
                 "network, then run again")
     elif isinstance(exc, (json.JSONDecodeError, simplejson.JSONDecodeError)):
         text = f"a config, state or catalog file is not valid JSON ({exc})"

@@ -35,13 +35,16 @@ from tap_twilio.families import API_2010, ApiFamily
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
     RETRIED_EXCEPTIONS,
+    HostUnreachable,
     ResourceUnavailable,
     backoff_waits,
     decode_json,
     describe_failure,
+    no_server_reason,
     read_body,
     response_error,
     retry_after_seconds,
+    url_origin,
 )
 from tap_twilio.planning import (
     DateFilter,
@@ -232,7 +235,13 @@ class TwilioStream(RESTStream[str]):
         )
         account = (context or {}).get("account_sid") or self.config["account_sid"]
         with self._tap.limiter.slot(account):  # Twilio limits requests in flight per account
-            response = self.requests_session.send(request, timeout=self.timeout, stream=True)
+            try:
+                response = self.requests_session.send(request, timeout=self.timeout,
+                                                      stream=True)
+            except requests.exceptions.ConnectionError as exc:
+                self.stop_if_no_server(request.url or url, exc)
+                raise
+            self._tap.answered_origins.add(url_origin(request.url or url))
             self._write_request_duration_log(
                 endpoint=self.path, response=response, context=context, extra_tags=None
             )
@@ -287,6 +296,20 @@ class TwilioStream(RESTStream[str]):
                                self.config["account_sid"])
         if error is not None:
             raise error
+
+    def stop_if_no_server(self, url: str, exc: BaseException) -> None:
+        """Raise `HostUnreachable` when a request to a host that has not answered yet in
+        this run found no server; once it has answered, the same failure is transient and
+        retried (a restart, a failover)."""
+        origin, reason = url_origin(url), no_server_reason(exc)
+        if reason is None or origin in self._tap.answered_origins:
+            return
+        settings = [name for name in ("api_url", "monitor_api_url")
+                    if url_origin(str(self.config.get(name, ""))) == origin]
+        raise HostUnreachable(
+            f"could not connect to {origin}: {reason}; check {', '.join(settings) or 'api_url'}"
+            " and the network"
+        ) from None
 
     def request_decorator(self, func: Any) -> Any:
         return backoff.on_exception(

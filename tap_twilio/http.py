@@ -9,8 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
+import socket
+import ssl
 from collections.abc import Generator
 from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import requests
@@ -38,6 +42,55 @@ class TwilioAPIError(FatalAPIError):
 
 class ResourceUnavailable(TwilioAPIError):
     """403/404 on a subaccount's resource: that resource is skipped, the run goes on."""
+
+
+class HostUnreachable(FatalAPIError):
+    """The first request to a host found no server there (connection refused, unknown host,
+    failed TLS): a wrong URL that no retry can fix, so the run stops at once."""
+
+
+def url_origin(url: str) -> str:
+    """`scheme://host:port` of a URL, all a message shows of it: its path and query may hold
+    phone numbers, and its user part credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def wrapped_exceptions(exc: BaseException) -> list[BaseException]:
+    """`exc` and those it wraps: requests wraps urllib3's errors, which wrap the socket's."""
+    found: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+    return found
+
+
+def no_server_reason(exc: BaseException) -> str | None:
+    """Why a request found no server at all, or None for failures a retry may fix
+    (timeouts, dropped connections, errors after connecting)."""
+    if isinstance(exc, requests.exceptions.Timeout) or not isinstance(
+        exc, requests.exceptions.ConnectionError
+    ):
+        return None
+    for cause in wrapped_exceptions(exc):
+        if isinstance(cause, ssl.SSLError):
+            reason = cause.reason or type(cause).__name__
+            if reason == "WRONG_VERSION_NUMBER":
+                return f"TLS failed ({reason}): the server may speak plain http://"
+            return f"TLS failed ({reason})"
+        if isinstance(cause, socket.gaierror):
+            return f"host not found ({cause.strerror})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+    return None
 
 
 def twilio_error_text(response: requests.Response) -> str:
@@ -129,6 +182,9 @@ def describe_failure(exc: BaseException | None) -> str:
         return str(exc)
     if exc is None:
         return "an unknown error"
+    reason = no_server_reason(exc)
+    if reason is not None:  # a host that answered before: restarting, failing over
+        return f"{reason} ({type(exc).__name__})"
     for kind, what in FAILURE_KINDS:
         if isinstance(exc, kind):
             return f"{what} ({type(exc).__name__})"

@@ -7,10 +7,13 @@ expected, so a user sees what to fix without a stack trace.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
@@ -37,8 +40,18 @@ USAGE_GRANULARITIES = {
     "yearly": "Yearly",
     "all_time": "AllTime",
 }
+# Twilio's usage categories: the enum of `Category` in the 2010 API spec until Twilio made
+# it a free string (2025-09, as categories keep being added). One per line.
+USAGE_CATEGORIES_FILE = Path(__file__).with_name("usage_categories.txt")
 MAX_PAGE_SIZE = 1000
 DEFAULT_LOOKBACK_DAYS = 3
+# Flattening needs a depth (the SDK refuses `flattening_enabled` without one). The only
+# nested fields the schemas declare are one level deep (`capabilities`), so 1 flattens them.
+DEFAULT_FLATTENING_MAX_DEPTH = 1
+# A setting a user may give as a JSON number or a string (`30` or "30Days", `0` or "error").
+# Not "integer": the SDK would then parse its environment variable as a number, and
+# TAP_TWILIO_LAST_N_DAYS=30Days would fail before the tap could say what it expects.
+STRING_OR_NUMBER = th.CustomType({"type": ["string", "number"]})
 
 
 class SettingError(ValueError):
@@ -118,9 +131,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "last_n_days",
-        th.StringType,
-        description="How far back to read: `30`, `30Day` or `30Days` (any case). Becomes "
-        "each stream's server-side date filter.",
+        STRING_OR_NUMBER,
+        description="How far back to read: `30` (a number or a string), `30Day` or `30Days` "
+        "(any case). Becomes each stream's server-side date filter.",
     ),
     th.Property(
         "start_date",
@@ -142,7 +155,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "log",
-        th.StringType,
+        STRING_OR_NUMBER,
         description="Notifications log level: `error` (or `0`) or `warning` (or `1`), "
         "sent as `Log`.",
     ),
@@ -221,12 +234,25 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
+def add_flattening_default(config_schema: dict) -> None:
+    """Give the SDK's `flattening_max_depth` setting a default, so that
+    `flattening_enabled: true` alone flattens (the SDK would refuse it without a depth)."""
+    properties = config_schema["properties"]
+    properties["flattening_max_depth"] = {
+        **properties["flattening_max_depth"],
+        "default": DEFAULT_FLATTENING_MAX_DEPTH,
+        "description": "The max depth to flatten schemas. The default flattens the nested "
+        "fields the schemas declare (`capabilities__voice`, ...); objects of free-form keys "
+        "(`subresource_uris`) stay JSON text.",
+    }
+
+
 def parse_last_n_days(value: str | int) -> int:
     """`30`, `30Day`, `30Days` (any case) -> 30."""
     match = LAST_N_DAYS_PATTERN.match(str(value))
     if not match or int(match.group(1)) < 1:
         raise SettingError(
-            f"last_n_days: got {value!r}, expected a positive number of days such as "
+            f"last_n_days: got {shown(value)}, expected a positive number of days such as "
             "'30', '30Day' or '30Days'"
         )
     return int(match.group(1))
@@ -272,6 +298,70 @@ def parse_date_setting(name: str, value: str) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
+def shown(value: Any) -> str:
+    """A setting's value as the user wrote it: numbers bare (JSON's 2.5 arrives as a
+    Decimal), strings quoted."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
+# A category this close to a known one is a misspelling of it; a longer difference may be
+# a category newer than the list ("voice-intelligence-minutes" beside "voice-intelligence").
+MISSPELT_LETTERS = 2
+
+
+@cache
+def usage_categories() -> frozenset[str]:
+    return frozenset(USAGE_CATEGORIES_FILE.read_text(encoding="utf-8").split())
+
+
+def check_category(value: Any) -> str | None:
+    """`SettingError` for a category that cannot be meant (another case or a misspelling of
+    one Twilio lists); a warning for one not listed, which may be newer than the list."""
+    category = str(value)
+    known = usage_categories()
+    if category in known:
+        return None
+    if category.lower() in known:
+        raise SettingError(
+            f"category: got {category!r}, expected Twilio's usage category in lower case: "
+            f"{category.lower()!r}"
+        )
+    close = difflib.get_close_matches(category.lower(), known, n=1, cutoff=0.8)
+    if close and abs(len(close[0]) - len(category)) <= MISSPELT_LETTERS:
+        raise SettingError(
+            f"category: got {category!r}, not a Twilio usage category; did you mean "
+            f"{close[0]!r}?"
+        )
+    closest = f"; the closest known is {close[0]!r}" if close else " (e.g. calls, sms, totalprice)"
+    return (
+        f"category: {category!r} is not among the {len(known)} usage categories tap-twilio "
+        f"knows{closest}. It is sent as it is; usage_records stays empty if Twilio has no "
+        "such category"
+    )
+
+
+def check_start_not_in_future(start: dt.datetime, written: Any) -> None:
+    """A start after today matches nothing: certainly a mistake (a wrong year or format)."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    _expect(
+        start.date() <= today,
+        f"start_date: got {written!r}, a day after today ({today.isoformat()} UTC); no "
+        "record can match it",
+    )
+
+
+def settings_warnings(config: Mapping[str, Any]) -> list[str]:
+    """What may be a mistake in settings that passed `validate_settings`, one line each."""
+    warnings = []
+    if config.get("category") is not None:
+        warning = check_category(config["category"])
+        if warning:
+            warnings.append(warning)
+    return warnings
+
+
 def _expect(condition: bool, message: str) -> None:
     if not condition:
         raise SettingError(message)
@@ -283,7 +373,7 @@ def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> Non
         return
     _expect(
         isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-        f"{name}: got {value if isinstance(value, (int, float, Decimal)) else repr(value)}, "
+        f"{name}: got {shown(value)}, "
         f"expected a whole number from {low} to {high}",
     )
 
@@ -335,8 +425,10 @@ def validate_settings(config: Mapping[str, Any]) -> None:
     if log is not None:
         _expect(
             str(log).lower() in LOG_LEVELS,
-            f"log: got {log!r}, expected 'error' (or 0) or 'warning' (or 1)",
+            f"log: got {shown(log)}, expected 'error' (or 0) or 'warning' (or 1)",
         )
+    if config.get("category") is not None:
+        check_category(config["category"])  # its warning is given by settings_warnings
     granularity = config.get("usage_records_granularity")
     if granularity is not None:
         _expect(
@@ -349,6 +441,7 @@ def validate_settings(config: Mapping[str, Any]) -> None:
     start = end = None
     if config.get("start_date"):
         start = parse_date_setting("start_date", config["start_date"])
+        check_start_not_in_future(start, config["start_date"])
     if config.get("end_date"):
         end = parse_date_setting("end_date", config["end_date"])
     if start and end:

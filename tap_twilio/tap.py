@@ -25,7 +25,13 @@ from tap_twilio.progress import (
     log_run_summary,
     quiet_sdk_logging,
 )
-from tap_twilio.settings import CONFIG_SCHEMA, SettingError, validate_settings
+from tap_twilio.settings import (
+    CONFIG_SCHEMA,
+    SettingError,
+    add_flattening_default,
+    settings_warnings,
+    validate_settings,
+)
 from tap_twilio.streams import STREAM_TYPES
 
 
@@ -195,15 +201,22 @@ class TapTwilio(Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
+        self.answered_origins: set[str] = set()  # scheme://host:port that answered this run
         quiet_sdk_logging()
         check_catalog(kwargs.get("catalog"))
-        check_state(kwargs.get("state"))
+        kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
         self._state_writer = EncodedStateWriter(self.message_writer)
         # Every request of every thread passes through it (made here, before any thread):
         # requests in flight per account, lowered after a 429, up to `max_concurrency`.
         self.limiter = AdaptiveLimiter(int(self.config.get("max_concurrency", 8)),
                                        TooManyRequests)
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """The SDK's stream map and flattening settings, flattening with a default depth."""
+        super().append_builtin_config(config_jsonschema)
+        add_flattening_default(config_jsonschema)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         if raise_errors:
@@ -212,6 +225,8 @@ class TapTwilio(Tap):
                 if value is not None and not isinstance(value, str):
                     raise SettingError(f"{name}: expected a string (the value is not shown)")
             validate_settings(self.config)
+            for warning in settings_warnings(self.config):
+                self.logger.warning(warning)
         return super()._validate_config(raise_errors=raise_errors)
 
     def discover_streams(self) -> list:

@@ -4,6 +4,7 @@ non-zero exit code and no traceback; a refused request is never retried."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.emulator import Emulator
-from tests.tap_runner import run_tap
+from tests.tap_runner import catalog_selecting, run_tap
 
 PREFIX = "tap-twilio: error: "
 SID = "AC" + "0" * 32
@@ -86,6 +87,9 @@ CASES = {
     "last_n_days misspelt": Case(
         "last_n_days: got '30Dayz', expected a positive number of days such as '30', "
         "'30Day' or '30Days'", {"last_n_days": "30Dayz"}),
+    "last_n_days a fraction": Case(
+        "last_n_days: got 2.5, expected a positive number of days such as '30', '30Day' or "
+        "'30Days'", {"last_n_days": 2.5}),
     "page_size 5000": Case(
         "page_size: got 5000, expected a whole number from 1 to 1000", {"page_size": 5000}),
     "page_size 0": Case(
@@ -100,6 +104,14 @@ CASES = {
         "failed, no-answer, canceled", {"status": "done"}),
     "bad log level": Case(
         "log: got 'debug', expected 'error' (or 0) or 'warning' (or 1)", {"log": "debug"}),
+    "log level as a number out of range": Case(
+        "log: got 2, expected 'error' (or 0) or 'warning' (or 1)", {"log": 2}),
+    "category in another case": Case(
+        "category: got 'SMS', expected Twilio's usage category in lower case: 'sms'",
+        {"category": "SMS"}),
+    "category misspelt": Case(
+        "category: got 'totalprices', not a Twilio usage category; did you mean 'totalprice'?",
+        {"category": "totalprices"}),
     "bad granularity": Case(
         "usage_records_granularity: got 'hourly', expected one of daily, monthly, yearly, "
         "all_time", {"usage_records_granularity": "hourly"}),
@@ -112,6 +124,9 @@ CASES = {
     "bad end date": Case(
         "end_date: got '2024-13-01', expected an ISO 8601 date such as '2024-01-31' or "
         "'2024-01-31T00:00:00Z'", {"end_date": "2024-13-01"}),
+    "start date in the future": Case(
+        "start_date: got '2099-01-01', a day after today ({today} UTC); no record can match it",
+        {"start_date": "2099-01-01"}),
     "start after end": Case(
         "end_date: must not be before start_date",
         {"start_date": "2024-02-01", "end_date": "2024-01-01"}),
@@ -152,6 +167,18 @@ CASES = {
         state={"bookmarks": {"calls": {"partitions": [
             {"context": {"account_sid": SID}, "replication_key": "start_time",
              "replication_key_value": "soon"}]}}}),
+    "state of another tap": Case(
+        "state: bookmarks only for streams tap-twilio does not have ('tickets', 'users'); "
+        "the state of another tap? This tap's streams are listed by --discover",
+        state={"bookmarks": {"users": {"replication_key_value": "2024-01-01"},
+                             "tickets": {"replication_key_value": "2024-01-01"}}}),
+    "catalog passed as the state": Case(
+        'state: this is a catalog ("streams"), not a state; pass it with --catalog',
+        state=catalog_of("calls")),
+    "state without bookmarks": Case(
+        'state: no "bookmarks" (keys: calls); expected a Singer state {"bookmarks": {...}}, '
+        "the value of the last STATE message",
+        state={"calls": {"replication_key_value": "2024-01-01"}}),
     "catalog naming an unknown stream": Case(
         "catalog: unknown stream 'sms_logs'; this tap's streams are listed by --discover",
         catalog=catalog_of("accounts", "sms_logs")),
@@ -185,8 +212,11 @@ CASES = {
         "PageSize: 1000); check the settings this stream sends (start_date, last_n_days, "
         "end_date, to, from, status, log, category)", {"api_url": "{refusing}"}),
     "Twilio unreachable": Case(
-        "could not reach Twilio (ConnectionError); check api_url and the network, then run "
-        "again", {"api_url": "http://127.0.0.1:9", "max_retries": 0}),
+        "could not connect to http://127.0.0.1:9: connection refused; check api_url and the "
+        "network", {"api_url": "http://127.0.0.1:9"}),
+    "connections dropped, retries spent": Case(
+        "could not reach {emulator} (ConnectionError); check api_url and the network, then "
+        "run again", {"max_retries": 0}, setup=lambda emu: emu.faults.fail_from(0, "reset")),
 }
 
 
@@ -221,8 +251,11 @@ def refusing() -> str:
 
 def fill(value: Any, emu: Emulator, refusing: str = "") -> Any:
     if isinstance(value, str):
-        return value.replace("{account_sid}", emu.account_sid).replace(
-            "{key_sid}", emu.api_key_sid).replace("{refusing}", refusing)
+        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        for name, filled in (("{account_sid}", emu.account_sid), ("{emulator}", emu.url),
+                             ("{key_sid}", emu.api_key_sid), ("{refusing}", refusing),
+                             ("{today}", today)):
+            value = value.replace(name, filled)
     return value
 
 
@@ -276,3 +309,50 @@ def test_a_valid_state_and_catalog_pass_the_checks(emu: Emulator) -> None:
     run = run_tap(emu.config(), state=state, catalog=discovered)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.records["calls"]
+
+
+def calls_bookmarked(emu: Emulator, days_ago: int) -> dict:
+    """A state whose calls bookmark of the main account is `days_ago` days back."""
+    when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)).replace(
+        microsecond=0)
+    return {"bookmarks": {"calls": {"partitions": [
+        {"context": {"account_sid": emu.account_sid}, "replication_key": "start_time",
+         "replication_key_value": when.isoformat()}]}}}
+
+
+@pytest.mark.parametrize("form", ["meltano", "STATE message", "with another tap's stream"])
+def test_a_wrapped_state_is_resumed_from_as_the_plain_one(emu: Emulator, form: str) -> None:
+    config = emu.config(max_concurrency=1, include_subaccounts=False, lookback_days=0)
+    catalog = catalog_selecting(config, {"accounts", "calls"})
+    state = calls_bookmarked(emu, days_ago=5)
+    plain = run_tap(config, state=state, catalog=catalog)
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    full = run_tap(config, catalog=catalog)
+    assert 0 < len(plain.records["calls"]) < len(full.records["calls"])  # the bookmark counts
+
+    given = {"meltano": {"singer_state": state},
+             "STATE message": {"type": "STATE", "value": state},
+             "with another tap's stream": {"bookmarks": {**state["bookmarks"], "tickets": {}}},
+             }[form]
+    run = run_tap(config, state=given, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.keys("calls") == plain.keys("calls")
+    if form == "with another tap's stream":
+        assert "| state: bookmarks of streams tap-twilio does not have are ignored: 'tickets'" in (
+            run.stderr)
+
+
+def test_a_category_twilio_may_have_added_is_sent_with_a_warning(emu: Emulator) -> None:
+    emu.clear_requests()
+    run = run_tap(emu.config(category="voice-intelligence-minutes"),
+                  catalog=catalog_of("accounts", "usage_records"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    warnings = [line for line in run.stderr.splitlines() if "| WARNING" in line]
+    assert len(warnings) == 1
+    assert warnings[0].endswith(
+        "| category: 'voice-intelligence-minutes' is not among the 643 usage categories "
+        "tap-twilio knows; the closest known is 'voice-intelligence'. It is sent as it is; "
+        "usage_records stays empty if Twilio has no such category")
+    assert {r.query.get("Category") for r in emu.requests if "Usage" in r.path} == {
+        "voice-intelligence-minutes"}
+    assert run.records["usage_records"] == []

@@ -59,7 +59,7 @@ def test_to_from_and_status_filter_calls_and_messages_server_side(emulator, cata
     assert set(run.keys("calls")) == expected
 
 
-@pytest.mark.parametrize("form", ["30", "30Day", "30Days", "30days"])
+@pytest.mark.parametrize("form", ["30", "30Day", "30Days", "30days", 30])
 def test_last_n_days_becomes_each_reports_date_filter(emulator, catalog, form) -> None:
     run = run_with(emulator, catalog, last_n_days=form)
     since = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=30)).isoformat()
@@ -78,7 +78,7 @@ def test_last_n_days_becomes_each_reports_date_filter(emulator, catalog, form) -
 
 
 @pytest.mark.parametrize(("setting", "sent"), [("error", "0"), ("0", "0"), ("warning", "1"),
-                                               ("1", "1")])
+                                               ("1", "1"), (0, "0"), (1, "1")])
 def test_log_filters_notifications(emulator, catalog, setting, sent) -> None:
     run = run_with(emulator, catalog, log=setting)
     assert {q["Log"] for q in first_pages(emulator, "notifications")} == {sent}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -304,6 +305,93 @@ def test_sigterm_while_workers_wait_to_retry_stops_at_once(small: Emulator) -> N
     run = TapRun(process.returncode, stdout, stderr)
     parse_messages(stdout, run)
     assert run.states, "no STATE message written on SIGTERM"
+
+
+# --- 6. a URL that no server answers stops at once; a host that answered is retried ----
+
+
+def closed_port() -> int:
+    """A port on which nothing listens (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),  # the last line, as a regular expression
+    [
+        ("closed port", r"could not connect to http://127\.0\.0\.1:{port}: connection "
+         r"refused; check api_url, monitor_api_url and the network"),
+        ("https to plain http", r"could not connect to https://127\.0\.0\.1:{port}: TLS "
+         r"failed \(WRONG_VERSION_NUMBER\): the server may speak plain http://; check "
+         r"api_url, monitor_api_url and the network"),
+        ("unknown host", r"could not connect to http://no-such-host\.invalid:80: host not "
+         r"found \(.+\); check api_url, monitor_api_url and the network"),
+    ],
+)
+def test_a_url_where_no_server_answers_stops_within_seconds_naming_the_host(
+    small: Emulator, where: str, expected: str
+) -> None:
+    port = closed_port() if where == "closed port" else small.port
+    url = {"closed port": f"http://127.0.0.1:{port}",
+           "https to plain http": f"https://127.0.0.1:{port}",
+           "unknown host": "http://no-such-host.invalid"}[where]
+    # The default retry budget (8 retries, 600 s): none of it is spent on such a URL.
+    config = {**small.config(), "api_url": url, "monitor_api_url": url}
+    started = time.monotonic()
+    run = run_tap(config, timeout=60)
+    elapsed = time.monotonic() - started
+    assert run.returncode == 1
+    pattern = re.escape(ERROR_PREFIX) + expected.replace("{port}", str(port))
+    assert re.fullmatch(pattern, last_line(run)), last_line(run)
+    assert elapsed < 10, elapsed
+    assert not [line for line in run.stderr.splitlines() if RETRY_LINE.search(line)]
+    assert "Traceback" not in run.stderr
+    assert small.auth_token not in run.stderr
+
+
+def test_connections_refused_mid_run_are_retried_until_the_host_is_back() -> None:
+    """The host answered, then refuses connections for a while (a restart): each request
+    is retried as before, and the run completes with every record."""
+    with Emulator(seed=31, subaccounts=1, sizes=SMALL, account_ages_days=[60, 20],
+                  port=closed_port(), latency=0.02) as emu:
+        config = emu.config(page_size=7, max_concurrency=1)
+        catalog = catalog_selecting(config, {"accounts", "calls", "messages"})
+        emu.clear_requests()
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "config.json").write_text(json.dumps(config))
+            Path(tmp, "catalog.json").write_text(json.dumps(catalog))
+            errors = Path(tmp, "stderr")
+            with errors.open("w") as err_out:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "tap_twilio", "--config", f"{tmp}/config.json",
+                     "--catalog", f"{tmp}/catalog.json"],
+                    cwd=REPO, stdout=subprocess.PIPE, stderr=err_out, text=True)
+            try:
+                deadline = time.monotonic() + 30
+                while len(emu.requests) < 4 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                # Down: the open keep-alive connection dropped and no listener, so the
+                # next request has to connect anew and is refused; back after that.
+                emu.faults.fail_from(0, "reset")
+                emu.stop()
+                while "after connection refused" not in errors.read_text() and (
+                        time.monotonic() < deadline):
+                    time.sleep(0.02)
+                emu.faults.clear()
+                emu.start()
+                stdout, _ = process.communicate(timeout=120)
+            finally:
+                process.kill()
+                process.wait()
+            stderr = errors.read_text()
+        run = TapRun(process.returncode, stdout, stderr)
+        assert run.returncode == 0, stderr[-2000:]
+        parse_messages(stdout, run)
+        reasons = [m["reason"] for m in map(RETRY_LINE.search, stderr.splitlines()) if m]
+        assert "connection refused (ConnectionError)" in reasons, stderr[-2000:]
+        for stream in ("calls", "messages"):
+            assert keys(run, stream) == sorted(record_key(stream, r) for r in emu.truth(stream))
 
 
 # --- 4. secrets never appear in any output ------------------------------------------------

@@ -187,6 +187,18 @@ def test_committed_schemas_match_generator() -> None:
 
 
 @needs_spec
+def test_usage_categories_are_twilios() -> None:
+    """The categories `category` is checked against: the spec's enum before Twilio dropped
+    it (kept in resources.json), one per line, in the spec's order."""
+    from tap_twilio.settings import USAGE_CATEGORIES_FILE
+
+    resources = json.loads((SPEC_DIR / "resources.json").read_text(encoding="utf-8"))
+    values = resources["_meta"]["usage_categories_legacy_enum"]["values"]
+    assert USAGE_CATEGORIES_FILE.read_text(encoding="utf-8") == "".join(
+        f"{value}\n" for value in values)
+
+
+@needs_spec
 def test_generator_is_deterministic() -> None:
     generator = _load_generator()
     assert generator.render_all(SPEC_DIR) == generator.render_all(SPEC_DIR)

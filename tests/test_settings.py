@@ -12,8 +12,10 @@ from tap_twilio.settings import (
     configured_end,
     configured_start,
     parse_last_n_days,
+    settings_warnings,
     validate_settings,
 )
+from tests.tap_runner import catalog_selecting, run_tap
 
 GOOD = {"account_sid": "AC" + "ab" * 16, "auth_token": "token"}
 TODAY = dt.date(2026, 11, 25)
@@ -97,3 +99,54 @@ def test_secrets_are_masked_in_messages_but_placeholders_leave_text_alone() -> N
 def test_a_fractional_number_is_shown_as_written() -> None:
     with pytest.raises(SettingError, match=r"^page_size: got 2\.5, expected a whole number"):
         validate_settings({**GOOD, "page_size": Decimal("2.5")})
+
+
+def test_flattening_enabled_alone_flattens_with_the_default_depth(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"accounts", "incoming_phone_numbers"})
+    run = run_tap({**emulator.config(), "flattening_enabled": True}, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    numbers = run.records["incoming_phone_numbers"]
+    assert numbers
+    assert all("capabilities" not in record for record in numbers)
+    assert {"capabilities__voice", "capabilities__sms"} <= set(numbers[0])
+    schema = run.schemas["incoming_phone_numbers"]["schema"]["properties"]
+    assert "capabilities__voice" in schema
+
+
+def test_numbers_and_strings_from_the_environment_are_both_accepted(emulator) -> None:
+    catalog = catalog_selecting(emulator.config(), {"accounts", "notifications"})
+    env = {"TAP_TWILIO_LAST_N_DAYS": "30Days", "TAP_TWILIO_LOG": "0"}
+    run = run_tap(emulator.config(), catalog=catalog, args=("--config=ENV",), env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {record["log"] for record in run.records["notifications"]} <= {0}
+    assert "Parsing 'last_n_days' config from env variable" in run.stderr
+
+
+@pytest.mark.parametrize(("category", "message"), [
+    ("SMS", "category: got 'SMS', expected Twilio's usage category in lower case: 'sms'"),
+    ("Calls-Inbound", "category: got 'Calls-Inbound', expected Twilio's usage category in "
+     "lower case: 'calls-inbound'"),
+    ("cals", "category: got 'cals', not a Twilio usage category; did you mean 'calls'?"),
+    ("sms-inbound-longcodes", "category: got 'sms-inbound-longcodes', not a Twilio usage "
+     "category; did you mean 'sms-inbound-longcode'?"),
+])
+def test_a_category_in_another_case_or_misspelt_is_an_error(category: str, message: str) -> None:
+    with pytest.raises(SettingError) as caught:
+        validate_settings({**GOOD, "category": category})
+    assert str(caught.value) == message
+
+
+def test_a_category_unknown_but_possibly_new_is_a_warning() -> None:
+    for known in ("sms", "calls-inbound", "totalprice", "wireless-usage-data"):
+        assert settings_warnings({**GOOD, "category": known}) == []
+    validate_settings({**GOOD, "category": "conversations-api-requests-v2"})
+    [warning] = settings_warnings({**GOOD, "category": "conversations-api-requests-v2"})
+    assert warning.startswith("category: 'conversations-api-requests-v2' is not among the 643")
+
+
+def test_a_start_date_after_today_is_an_error_and_today_is_not() -> None:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    validate_settings({**GOOD, "start_date": today.isoformat()})
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(SettingError, match=rf"^start_date: got '{tomorrow}', a day after today"):
+        validate_settings({**GOOD, "start_date": tomorrow})

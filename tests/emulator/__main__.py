@@ -1,4 +1,7 @@
-"""Run the emulator in the foreground: python -m tests.emulator --port 8765 --messages 100000"""
+"""Run the emulator in the foreground: python -m tests.emulator --port 8765 --messages 100000
+
+With --tap-config FILE it also writes a tap-twilio config pointing at itself (README quick start).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 
 from .data import SIZED_RESOURCES
 from .emulator import Emulator
@@ -28,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
     p.add_argument("--fault-seed", type=int, default=1)
     p.add_argument("--max-in-flight", type=int, help="concurrency limit per account (429 beyond)")
+    p.add_argument("--tap-config", type=Path, metavar="FILE",
+                   help="write a tap-twilio config pointing at the emulator to FILE")
     for res in SIZED_RESOURCES:
         p.add_argument(
             f"--{res.replace('_', '-')}",
@@ -55,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             rate=args.fault_rate, kinds=args.fault_kinds.split(","), seed=args.fault_seed
         )
     emu.start()
+    if args.tap_config:
+        args.tap_config.write_text(json.dumps(emu.config(), indent=2) + "\n")
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
