@@ -101,3 +101,17 @@ def test_each_shards_state_holds_only_its_accounts(runs) -> None:
         else:
             assert "replication_key_value" not in alerts_state
             assert not run.records["alerts"]
+
+
+def test_accounts_named_by_account_sids_are_sharded_too(runs) -> None:
+    emu = runs[0]
+    elsewhere = next(sid for sid in emu.subaccount_sids if documented_shard(sid, SHARDS) != 1)
+    run = run_tap(emu.config(account_sids=[elsewhere], account_shard=f"1/{SHARDS}"))
+    # Named and listed, so not "missing"; in another shard, so not read here.
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert not run.records["accounts"] and not run.records["messages"]
+    home = documented_shard(elsewhere, SHARDS)
+    run = run_tap(emu.config(account_sids=[elsewhere], account_shard=f"{home}/{SHARDS}"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert [r["sid"] for r in run.records["accounts"]] == [elsewhere]
+    assert {r["account_sid"] for r in run.records["messages"]} == {elsewhere}
