@@ -300,3 +300,8 @@ def test_todays_routes_answer_on_twilio_hosts_and_unknown_paths_404(emu):
         assert r.status_code == 404, path
         assert set(r.json()) == {"code", "message", "more_info", "status"}
         assert r.json()["code"] == 20404
+
+
+def test_a_size_for_no_stream_of_the_table_is_refused():
+    with pytest.raises(ValueError, match="studio_flowz"):
+        Emulator(platform_sizes={"studio_flowz": 3})

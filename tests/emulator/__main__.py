@@ -27,6 +27,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--fault-kinds", default=",".join(FAULT_KINDS))
     p.add_argument("--fault-seed", type=int, default=1)
+    p.add_argument(
+        "--platform-size",
+        action="append",
+        default=[],
+        metavar="STREAM=N",
+        help="records per list of a stream of the stream table (repeatable)",
+    )
+    p.add_argument(
+        "--unused-product",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Twilio host or API no account uses: it answers 404 (repeatable)",
+    )
     for res in SIZED_RESOURCES:
         p.add_argument(
             f"--{res.replace('_', '-')}",
@@ -47,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         api_key_kind=args.api_key_kind,
+        platform_sizes={
+            name: int(n) for name, _, n in (item.partition("=") for item in args.platform_size)
+        },
+        unused_products={product: "all" for product in args.unused_product},
     )
     if args.fault_rate:
         emu.faults.configure(

@@ -47,6 +47,9 @@ class Platform:
         self.hosts = hosts()
         self.sizes = dict(sizes or {})
         self.subaccount_sizes = [dict(s or {}) for s in subaccount_sizes or []]
+        unknown = set(self.sizes).union(*self.subaccount_sizes) - set(self.streams)
+        if unknown:
+            raise ValueError(f"platform sizes name no stream of the table: {sorted(unknown)}")
         self.unused: dict[tuple[str, str | None], int] = {}
         for product, which in (unused_products or {}).items():
             self._mark_configured(product, which)
