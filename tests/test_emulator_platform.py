@@ -8,14 +8,19 @@ are mapped back onto the emulator the same way, as the tap does.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.emulator import Emulator
+from tests.emulator.records import SPEC_PREFIXES
 from tests.emulator.table import LEGACY_STREAMS, load_streams
 from tests.emulator.values import parse_record_ts
+from tests.test_schemas import SPEC_DIR, needs_spec
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 STREAMS = load_streams()
@@ -108,6 +113,16 @@ def test_every_meta_stream_pages_through_its_truth(emu, name):
             assert {r[field] for r in records} == {params[param]}
     if "account_sid" in stream.properties:
         assert {r["account_sid"] for r in records} == {emu.account_sid}
+    assert_sids_as_the_spec_says(name, records)
+
+
+def assert_sids_as_the_spec_says(name: str, records: list[dict]) -> None:
+    """SIDs are a prefix + 32 hex digits, the prefix the spec's pattern gives."""
+    for field, prefix in SPEC_PREFIXES.get(name, {}).items():
+        for record in records:
+            if field in record:
+                assert SID.match(record[field]), (field, record[field])
+                assert record[field].startswith(prefix), (field, record[field], prefix)
 
 
 @pytest.mark.parametrize("name", NEW_2010)
@@ -117,6 +132,7 @@ def test_new_2010_lists_page_through_their_truth_at_the_root_and_on_the_api_host
     records, pages = walk_2010(emu, emu.url + stream.fill(params), stream.list_key, main_auth(emu))
     assert records == emu.truth(name, emu.account_sid, **params)
     assert len(records) == PER_LIST and pages == 3
+    assert_sids_as_the_spec_says(name, records)
     hosted = f"{emu.url}/api.twilio.com{stream.fill(params)}"
     assert walk_2010(emu, hosted, stream.list_key, main_auth(emu))[0] == records
     if "date_created" in stream.properties:
@@ -305,3 +321,21 @@ def test_todays_routes_answer_on_twilio_hosts_and_unknown_paths_404(emu):
 def test_a_size_for_no_stream_of_the_table_is_refused():
     with pytest.raises(ValueError, match="studio_flowz"):
         Emulator(platform_sizes={"studio_flowz": 3})
+
+
+@needs_spec
+def test_sid_prefixes_are_what_the_generator_makes_from_the_specs():
+    generator = Path(__file__).resolve().parents[1] / "scripts" / "generate_emulator_sids.py"
+    run = subprocess.run(
+        [sys.executable, str(generator), str(SPEC_DIR), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert SPEC_PREFIXES["studio_executions"] == {
+        "account_sid": "AC",
+        "contact_sid": "FC",
+        "flow_sid": "FW",
+        "sid": "FN",
+    }

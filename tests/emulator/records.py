@@ -9,81 +9,19 @@ stream's ``path_fields``) hold the parent's values, and ``url``/``links`` (``uri
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .table import StreamDef
 from .values import hex32, iso8601, iso_date, key_of, phone, rfc2822, rnd, unit
 
-# Twilio's SID prefixes, by the field that holds the SID (the table does not carry them)
-SID_PREFIXES = {
-    "account_sid": "AC",
-    "activity_sid": "WA",
-    "add_on_result_sid": "XR",
-    "address_sid": "AD",
-    "asset_sid": "ZH",
-    "assigned_add_on_sid": "XE",
-    "binding_sid": "BS",
-    "brand_sid": "BN",
-    "build_sid": "ZB",
-    "bundle_sid": "BU",
-    "call_sid": "CA",
-    "challenge_sid": "YC",
-    "channel_sid": "CH",
-    "composition_sid": "CJ",
-    "conference_sid": "CF",
-    "configuration_sid": "FJ",
-    "connection_policy_sid": "NY",
-    "conversation_sid": "CH",
-    "credential_list_sid": "CL",
-    "credential_sid": "CR",
-    "customer_profile_sid": "BU",
-    "deployment_sid": "ZD",
-    "document_sid": "ET",
-    "domain_sid": "SD",
-    "end_user_sid": "IT",
-    "entity_sid": "YE",
-    "environment_sid": "ZE",
-    "execution_sid": "FN",
-    "factor_sid": "YF",
-    "fleet_sid": "HF",
-    "flow_sid": "FW",
-    "function_sid": "ZH",
-    "installed_add_on_sid": "XE",
-    "ip_access_control_list_sid": "AL",
-    "list_sid": "ES",
-    "map_sid": "MP",
-    "message_sid": "IM",
-    "messaging_service_sid": "MG",
-    "network_access_profile_sid": "HA",
-    "participant_sid": "PA",
-    "phone_number_sid": "PN",
-    "plugin_sid": "FP",
-    "queue_sid": "QU",
-    "rate_limit_sid": "RK",
-    "recording_sid": "RT",
-    "reference_sid": "RE",
-    "reservation_sid": "WR",
-    "resource_sid": "PN",
-    "role_sid": "RL",
-    "room_sid": "RM",
-    "sim_sid": "HS",
-    "sink_sid": "DG",
-    "step_sid": "FT",
-    "subscription_sid": "DF",
-    "supporting_document_sid": "RD",
-    "task_channel_sid": "TC",
-    "task_queue_sid": "WQ",
-    "task_sid": "WT",
-    "transcript_sid": "GT",
-    "trunk_sid": "TK",
-    "trust_product_sid": "BU",
-    "user_sid": "US",
-    "worker_sid": "WK",
-    "workflow_sid": "WW",
-    "workspace_sid": "WS",
-}
+# {stream: {field: prefix}} from the specs' SID patterns (scripts/generate_emulator_sids.py)
+SPEC_PREFIXES = json.loads(Path(__file__).with_name("sid_prefixes.json").read_text("utf-8"))
+# SID fields the specs give no pattern for, where Twilio's prefix is known
+SID_PREFIXES = {"account_sid": "AC", "port_in_request_sid": "KW", "resource_sid": "PN"}
 # "service_sid" means a different product's Service on each host
 SERVICE_PREFIXES = {
     "messaging.twilio.com": "MG",
@@ -119,6 +57,7 @@ def singular(word: str) -> str:
 
 
 def sid_prefix(field_name: str, host: str) -> str:
+    """A SID field's prefix where the spec does not say: by its name (and host)."""
     if field_name in ("service_sid", "chat_service_sid") and host in SERVICE_PREFIXES:
         return SERVICE_PREFIXES[host]
     if field_name.endswith("service_sid") and field_name != "messaging_service_sid":
@@ -172,7 +111,8 @@ class ListBuilder:
         self.step = max(0, spec.hi_ts - spec.lo_ts) / spec.n if spec.n else 0.0
         self.filled = {s.path_fields[p]: v for p, v in spec.params.items() if p in s.path_fields}
         self.order_fields = {"date_created", s.replication_key}
-        self.own_prefix = sid_prefix(own_sid_field(s), s.host)
+        self.prefixes = SPEC_PREFIXES.get(s.name, {})
+        self.own_prefix = self.prefixes.get("sid") or sid_prefix(own_sid_field(s), s.host)
 
     def build(self) -> list[dict]:
         return [self.record(i) for i in range(self.spec.n)]
@@ -225,7 +165,8 @@ class ListBuilder:
         if name == "account_sid":
             return self.spec.account_sid
         if name.endswith("_sid"):
-            return sid_prefix(name, self.stream.host) + hex32(self.key, i, salt)
+            prefix = self.prefixes.get(name) or sid_prefix(name, self.stream.host)
+            return prefix + hex32(self.key, i, salt)
         values = known_values(prop)
         if name in self.stream.primary_keys:
             return values[i] if i < len(values) else f"{name}-{i:04d}"
