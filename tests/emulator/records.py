@@ -1,10 +1,11 @@
 """Deterministic records of a table stream, built from its schema.
 
 Record i of a list is a pure function of (seed, account, stream, the list's path parameters,
-i): every schema property gets a value of its type, enums come from the schema description's
-known values, SIDs carry Twilio's two-letter prefix, the fields that name the parent (the
-stream's ``path_fields``) hold the parent's values, and ``url``/``links`` (``uri`` and
-``subresource_uris`` on the 2010 API) point where Twilio's would.  Index 0 is the newest.
+i): every schema property (but those only the tap adds) gets a value of its type, enums come
+from the schema description's known values, SIDs carry Twilio's two-letter prefix, the fields
+that name the parent (the stream's ``path_fields``) hold the parent's values, and
+``url``/``links`` (``uri`` and ``subresource_uris`` on the 2010 API) point where Twilio's
+would.  Index 0 is the newest.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SERVICE_PREFIXES = {
 DEFAULT_SERVICE_PREFIX = "IS"  # Sync, Conversations, Notify, Chat
 KNOWN_VALUES_MARKERS = ("Known values (Twilio may add more):", "One of ")
 BACKTICKED = re.compile(r"`([^`]+)`")
+# fields the schema has only because the tap adds them (the API's records leave them out)
+ADDED_BY_TAP = "(added by the tap)"
 NAME_FIELDS = frozenset({"friendly_name", "unique_name", "name", "display_name", "description"})
 
 
@@ -125,6 +128,8 @@ class ListBuilder:
         ts = self.base_ts(i)
         rec: dict[str, Any] = {}
         for name, prop in self.stream.properties.items():
+            if ADDED_BY_TAP in (prop.get("description") or ""):
+                continue
             if name not in ("links", "subresource_uris", "url", "uri"):
                 rec[name] = self.value(name, prop, i, ts)
         for name in ("links", "subresource_uris", "url", "uri"):
