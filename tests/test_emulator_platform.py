@@ -253,6 +253,19 @@ def test_a_product_an_account_does_not_use_answers_404_or_403():
         assert e.platform_truth("studio_flows", e.subaccount_sids[0]) == []
 
 
+def test_an_unused_monitor_answers_404_for_alerts_and_events_on_every_route():
+    with Emulator(seed=2, now=NOW, unused_products={"monitor.twilio.com": "all"}) as e:
+        for path in (
+            "/monitor.twilio.com/v1/Alerts",
+            "/v1/Alerts",
+            "/monitor.twilio.com/v1/Events",
+        ):
+            r = requests.get(e.url + path, auth=main_auth(e), timeout=10)
+            assert r.status_code == 404 and r.json()["code"] == 20404, path
+        calls = f"{e.url}/api.twilio.com/2010-04-01/Accounts/{e.account_sid}/Calls.json"
+        assert requests.get(calls, auth=main_auth(e), timeout=10).status_code == 200
+
+
 DATE_FILTERED = [
     "studio_executions",
     "taskrouter_workspace_events",

@@ -73,7 +73,7 @@ class Emulator:
         self.faults = FaultInjector()
         self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind)
         self.platform = Platform(
-            self.data, platform_sizes, platform_subaccount_sizes, unused_products
+            self.data, self.faults, platform_sizes, platform_subaccount_sizes, unused_products
         )
         self._app.platform = self.platform
         self._host, self._port = host, port

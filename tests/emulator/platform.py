@@ -24,6 +24,7 @@ from .errors import ApiError, bad_request, forbidden, not_found
 from .pages import PAGING, cut, meta_envelope, v2010_envelope
 from .records import ListBuilder, ListSpec
 from .table import LEGACY_STREAMS, StreamDef, hosts, load_streams, platform_streams
+from .usage import SUBLISTS
 from .values import DAY, key_of, parse_filter_value, parse_record_ts
 
 API_HOST = "api.twilio.com"
@@ -37,11 +38,13 @@ class Platform:
     def __init__(
         self,
         store: Any,
+        faults: Any,
         sizes: dict[str, int] | None = None,
         subaccount_sizes: list[dict[str, int]] | None = None,
         unused_products: dict[str, Any] | None = None,
     ) -> None:
         self.store = store
+        self.faults = faults
         self.all_streams = load_streams()
         self.streams = platform_streams()
         self.hosts = hosts()
@@ -70,6 +73,13 @@ class Platform:
         """Make a host or API (``"taskrouter.twilio.com"``, ``"taskrouter_v1"``) answer
         ``status`` (404 or 403) for one account, or for every account."""
         self.unused[(product, account_sid)] = status
+        # today's hand-written lists answer 403/404 through the fault injector's denials
+        accounts = [account_sid] if account_sid else [a.sid for a in self.store.accounts]
+        for stream in self.all_streams.values():
+            if stream.name in LEGACY_STREAMS and product in (stream.host, stream.api):
+                for resource in legacy_resources(stream.name):
+                    for sid in accounts:
+                        self.faults.deny(sid, resource, status)
 
     def unused_status(self, stream: StreamDef, account_sid: str) -> int | None:
         for product in (stream.host, stream.api):
@@ -215,6 +225,11 @@ class Platform:
         else:
             body = v2010_envelope(stream.list_key, stream.fill(params), filters, page)
         return 200, app._json(body), {}
+
+
+def legacy_resources(name: str) -> tuple[str, ...]:
+    """The resource names data.py serves a stream under (usage records: one per period)."""
+    return tuple(SUBLISTS) if name == "usage_records" else (name,)
 
 
 def is_top_level(stream: StreamDef) -> bool:
