@@ -188,6 +188,8 @@ def test_subaccount_credentials_see_their_own_data_and_not_the_mains(emu):
     r = requests.get(f"{url}/{main_flow}/Executions", auth=sub_auth(emu), timeout=10)
     assert r.status_code == 404 and r.json()["code"] == 20404
     r = requests.get(f"{url}/{theirs[0]['sid']}/Executions", auth=sub_auth(emu), timeout=10)
+    logged = emu.requests[-1]
+    assert (logged.resource, logged.account_sid, logged.status) == ("studio_executions", sub, 200)
     assert r.json()["executions"] == emu.platform_truth(
         "studio_executions", sub, FlowSid=theirs[0]["sid"]
     )
@@ -307,6 +309,8 @@ def test_paging_limits_and_tokens_as_twilio(emu):
     url = f"{emu.url}/verify.twilio.com/v2/Services"
     r = requests.get(url, auth=main_auth(emu), params={"PageSize": 1001}, timeout=10)
     assert r.status_code == 400 and r.json()["code"] == 20007
+    r = requests.post(url, auth=main_auth(emu), timeout=10)
+    assert r.status_code == 405
     r = requests.get(url, auth=main_auth(emu), params={"PageSize": 2, "PageToken": "PAnope"})
     assert r.status_code == 400 and r.json()["code"] == 20001
     first = requests.get(url, auth=main_auth(emu), params={"PageSize": 2}, timeout=10).json()
