@@ -34,6 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-in-flight", type=int, help="concurrency limit per account (429 beyond)")
     p.add_argument("--tap-config", type=Path, metavar="FILE",
                    help="write a tap-twilio config pointing at the emulator to FILE")
+    p.add_argument(
+        "--platform-size",
+        action="append",
+        default=[],
+        metavar="STREAM=N",
+        help="records per list of a stream of the stream table (repeatable)",
+    )
+    p.add_argument(
+        "--unused-product",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Twilio host or API no account uses: it answers 404 (repeatable)",
+    )
     for res in SIZED_RESOURCES:
         p.add_argument(
             f"--{res.replace('_', '-')}",
@@ -55,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         api_key_kind=args.api_key_kind,
         max_in_flight=args.max_in_flight,
+        platform_sizes={
+            name: int(n) for name, _, n in (item.partition("=") for item in args.platform_size)
+        },
+        unused_products={product: "all" for product in args.unused_product},
     )
     if args.fault_rate:
         emu.faults.configure(

@@ -1,4 +1,5 @@
-"""``Emulator``: a Twilio REST API (2010-04-01 + Monitor v1 alerts) on 127.0.0.1 for tests."""
+"""``Emulator``: Twilio's REST APIs (2010-04-01, Monitor alerts, and every other list of the
+stream table, on each Twilio host) on 127.0.0.1 for tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from .data import DataStore
 from .faults import ConcurrencyLimit, FaultInjector
+from .platform import Platform
 from .server import App, EmulatorHTTPServer, RequestRecord
 
 
@@ -36,6 +38,13 @@ class Emulator:
             in flight at once, the others answered 429 / 20429 (default None: no limit;
             settable at run time). ``emu.concurrency.rejected`` counts those 429s.
         retry_after: seconds sent as ``Retry-After`` with such a 429 (default: no header).
+        platform_sizes: records per list of the stream table's other streams, by stream name,
+            for every account and every parent (default: 2-7 per top-level list of the main
+            account, 0-4 of a subaccount, 0-3 per parent record of a child list).
+        platform_subaccount_sizes: one dict per subaccount overriding ``platform_sizes``.
+        unused_products: hosts or APIs (``"taskrouter.twilio.com"``, ``"taskrouter_v1"``) that
+            answer 404, as for an account that does not use the product: ``"all"`` accounts,
+            a list of account SIDs, or an HTTP status (404 or 403) for every account.
     """
 
     def __init__(
@@ -54,6 +63,9 @@ class Emulator:
         page_tokens: str = "sid",
         max_in_flight: int | None = None,
         retry_after: float | None = None,
+        platform_sizes: dict[str, int] | None = None,
+        platform_subaccount_sizes: list[dict[str, int]] | None = None,
+        unused_products: dict[str, Any] | None = None,
     ) -> None:
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
@@ -71,6 +83,10 @@ class Emulator:
         self.concurrency = ConcurrencyLimit(max_in_flight, retry_after)
         self._app = App(self.data, self.faults, latency=latency, api_key_kind=api_key_kind,
                         concurrency=self.concurrency)
+        self.platform = Platform(
+            self.data, self.faults, platform_sizes, platform_subaccount_sizes, unused_products
+        )
+        self._app.platform = self.platform
         self._host, self._port = host, port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -192,6 +208,20 @@ class Emulator:
         ``filters`` use Twilio's parameter names: ``**{"DateSent>": "2024-01-01"}``, or the
         aliases ``DateSent_gt`` / ``DateSent_lt``.  For account-scoped resources
         ``account_sid=None`` means every account (main first, then subaccounts).  Child lists
-        take ``MessageSid`` / ``ConferenceSid`` to select one parent.
+        take ``MessageSid`` / ``ConferenceSid`` to select one parent.  The stream table's other
+        streams: see ``platform_truth``.
         """
+        if resource in self.platform.streams:
+            return self.platform.truth(resource, account_sid, **filters)
         return self.data.truth(resource, account_sid, **filters)
+
+    def platform_truth(self, stream: str, account_sid: str | None = None, **query: Any) -> list:
+        """Every record a stream of the table lists for the account (every account when None;
+        all parents, all pages), in API order.  ``query``: the stream's date filter parameters
+        (``DateCreatedFrom="2024-05-01"``) and path parameters to keep one parent's list
+        (``FlowSid="FW..."``).  A product the account does not use lists nothing."""
+        return self.platform.truth(stream, account_sid, **query)
+
+    def mark_unused(self, product: str, account_sid: str | None = None, status: int = 404) -> None:
+        """Make a host or API answer ``status`` (404 or 403) for one account, or for all."""
+        self.platform.mark_unused(product, account_sid, status)

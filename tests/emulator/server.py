@@ -84,6 +84,8 @@ class Principal:
 class App:
     """Request handling shared by all connections of one emulator."""
 
+    platform: Any = None  # a platform.Platform, set by Emulator
+
     def __init__(
         self,
         store: DataStore,
@@ -268,6 +270,10 @@ class App:
     def route(
         self, h: BaseHTTPRequestHandler, path: str, pairs: list[tuple[str, str]], rec: RequestRecord
     ) -> tuple[int, bytes, dict]:
+        if self.platform is not None:  # the stream table's lists and host-prefixed paths
+            answer = self.platform.serve(self, h, path, pairs, rec)
+            if answer is not None:
+                return answer
         principal = self.authenticate(h.headers.get("Authorization"))
         rec.auth_user = principal.user
         if h.command not in ("GET", "HEAD"):

@@ -1,0 +1,217 @@
+"""Deterministic records of a table stream, built from its schema.
+
+Record i of a list is a pure function of (seed, account, stream, the list's path parameters,
+i): every schema property (but those only the tap adds) gets a value of its type, enums come
+from the schema description's known values, SIDs carry Twilio's two-letter prefix, the fields
+that name the parent (the stream's ``path_fields``) hold the parent's values, and
+``url``/``links`` (``uri`` and ``subresource_uris`` on the 2010 API) point where Twilio's
+would.  Index 0 is the newest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .table import StreamDef
+from .values import hex32, iso8601, iso_date, key_of, phone, rfc2822, rnd, unit
+
+# {stream: {field: prefix}} from the specs' SID patterns (scripts/generate_emulator_sids.py)
+SPEC_PREFIXES = json.loads(Path(__file__).with_name("sid_prefixes.json").read_text("utf-8"))
+# SID fields the specs give no pattern for, where Twilio's prefix is known
+SID_PREFIXES = {"account_sid": "AC", "port_in_request_sid": "KW", "resource_sid": "PN"}
+# "service_sid" means a different product's Service on each host
+SERVICE_PREFIXES = {
+    "messaging.twilio.com": "MG",
+    "verify.twilio.com": "VA",
+    "serverless.twilio.com": "ZS",
+    "intelligence.twilio.com": "GA",
+    "proxy.twilio.com": "KS",
+}
+DEFAULT_SERVICE_PREFIX = "IS"  # Sync, Conversations, Notify, Chat
+KNOWN_VALUES_MARKERS = ("Known values (Twilio may add more):", "One of ")
+BACKTICKED = re.compile(r"`([^`]+)`")
+# fields the schema has only because the tap adds them (the API's records leave them out)
+ADDED_BY_TAP = "(added by the tap)"
+NAME_FIELDS = frozenset({"friendly_name", "unique_name", "name", "display_name", "description"})
+
+
+def snake(word: str) -> str:
+    """'TaskQueues' -> 'task_queues'."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", word).lower()
+
+
+def last_segment(stream: StreamDef) -> str:
+    """The last word of the list's path: 'Executions' for /v2/Flows/{FlowSid}/Executions."""
+    return stream.path.removesuffix(".json").rsplit("/", 1)[-1]
+
+
+def singular(word: str) -> str:
+    """'Flows' -> 'flow', 'Activities' -> 'activity', 'Addresses' -> 'address' (snake case)."""
+    snake_word = snake(word)
+    if snake_word.endswith("ies"):
+        return snake_word[:-3] + "y"
+    if snake_word.endswith(("sses", "xes", "ches", "shes")):
+        return snake_word[:-2]
+    return snake_word[:-1] if snake_word.endswith("s") else snake_word
+
+
+def sid_prefix(field_name: str, host: str) -> str:
+    """A SID field's prefix where the spec does not say: by its name (and host)."""
+    if field_name in ("service_sid", "chat_service_sid") and host in SERVICE_PREFIXES:
+        return SERVICE_PREFIXES[host]
+    if field_name.endswith("service_sid") and field_name != "messaging_service_sid":
+        return DEFAULT_SERVICE_PREFIX
+    if field_name in SID_PREFIXES:
+        return SID_PREFIXES[field_name]
+    return field_name[:2].upper()
+
+
+def own_sid_field(stream: StreamDef) -> str:
+    """The field other resources would name this stream's SID with: 'Flows' -> 'flow_sid'."""
+    return singular(last_segment(stream)) + "_sid"
+
+
+def known_values(prop: dict) -> list[str]:
+    """The enum values a schema description lists (Twilio's specs keep them there)."""
+    text = prop.get("description") or ""
+    for marker in KNOWN_VALUES_MARKERS:
+        at = text.find(marker)
+        if at >= 0:
+            return BACKTICKED.findall(text[at + len(marker) :].split(". ")[0])
+    return []
+
+
+def types_of(prop: dict) -> list[str]:
+    kinds = prop.get("type") or []
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    return [t for t in kinds if t != "null"] or ["string"]
+
+
+@dataclass
+class ListSpec:
+    """One list to build: a stream, the account and path parameters, its size and time span."""
+
+    stream: StreamDef
+    account_sid: str
+    params: dict[str, str]  # the list's path parameters (AccountSid included on the 2010 API)
+    n: int
+    lo_ts: int  # oldest record time
+    hi_ts: int  # newest record time (the emulator's "now")
+    seed: int
+
+
+class ListBuilder:
+    """Builds the records of one list, newest first."""
+
+    def __init__(self, spec: ListSpec) -> None:
+        self.spec = spec
+        self.stream = s = spec.stream
+        self.key = key_of(spec.seed, spec.account_sid, s.name, sorted(spec.params.items()))
+        self.step = max(0, spec.hi_ts - spec.lo_ts) / spec.n if spec.n else 0.0
+        self.filled = {s.path_fields[p]: v for p, v in spec.params.items() if p in s.path_fields}
+        self.order_fields = {"date_created", s.replication_key}
+        self.prefixes = SPEC_PREFIXES.get(s.name, {})
+        self.own_prefix = self.prefixes.get("sid") or sid_prefix(own_sid_field(s), s.host)
+
+    def build(self) -> list[dict]:
+        return [self.record(i) for i in range(self.spec.n)]
+
+    def base_ts(self, i: int) -> int:
+        """Time of record i: strictly decreasing in i while the span allows."""
+        return self.spec.hi_ts - int((i + 0.9 * unit(self.key, i, 1)) * self.step)
+
+    def record(self, i: int) -> dict:
+        ts = self.base_ts(i)
+        rec: dict[str, Any] = {}
+        for name, prop in self.stream.properties.items():
+            if ADDED_BY_TAP in (prop.get("description") or ""):
+                continue
+            if name not in ("links", "subresource_uris", "url", "uri"):
+                rec[name] = self.value(name, prop, i, ts)
+        for name in ("links", "subresource_uris", "url", "uri"):
+            if name in self.stream.properties:
+                rec[name] = self.reference(name, rec)
+        return rec
+
+    # --- one field ---------------------------------------------------------------------------
+    def value(self, name: str, prop: dict, i: int, ts: int) -> Any:
+        if name in self.filled:
+            return self.filled[name]
+        salt = key_of(name) & 0xFFFF
+        kind = types_of(prop)[0]
+        if kind == "integer":
+            return i if name in self.stream.primary_keys else rnd(self.key, i, salt) % 1000
+        if kind == "number":
+            return round(unit(self.key, i, salt) * 100, 2)
+        if kind == "boolean":
+            return rnd(self.key, i, salt) % 2 == 1
+        if kind == "object":
+            return {}
+        if kind == "array":
+            return self.array(name, prop.get("items") or {}, i)
+        if prop.get("format") == "date-time":
+            return self.date_time(name, ts, i, salt)
+        if prop.get("format") == "date":
+            return iso_date(ts // 86400)
+        return self.string(name, prop, i, salt)
+
+    def date_time(self, name: str, ts: int, i: int, salt: int) -> str | None:
+        if name not in self.order_fields:
+            ts = min(ts + rnd(self.key, i, salt) % 3600, self.spec.hi_ts)
+        return rfc2822(ts) if self.stream.family == "v2010" else iso8601(ts)
+
+    def string(self, name: str, prop: dict, i: int, salt: int) -> str:
+        if name == "sid":
+            return self.own_prefix + hex32(self.key, i, 7)
+        if name == "account_sid":
+            return self.spec.account_sid
+        if name.endswith("_sid"):
+            prefix = self.prefixes.get(name) or sid_prefix(name, self.stream.host)
+            return prefix + hex32(self.key, i, salt)
+        values = known_values(prop)
+        if name in self.stream.primary_keys:
+            return values[i] if i < len(values) else f"{name}-{i:04d}"
+        if values:
+            return values[rnd(self.key, i, salt) % len(values)]
+        if name.endswith("_url"):
+            return f"https://example.com/{self.stream.name}/{name}"
+        if name == "api_version" and self.stream.family == "v2010":
+            return "2010-04-01"
+        if name.endswith("_method"):
+            return "POST"
+        if "phone_number" in name or name in ("to", "from", "phone"):
+            return phone(rnd(self.key, i, salt) % 1000)
+        if name == "ip_address":
+            return f"10.0.{i // 256 % 256}.{i % 256}"
+        if name in NAME_FIELDS:
+            return f"{singular(self.stream.name.rsplit('_', 1)[-1]).title()} {i + 1}"
+        return f"{name}-{hex32(self.key, i, salt)[:8]}"
+
+    def array(self, name: str, items: dict, i: int) -> list:
+        if not items:
+            return []
+        values = known_values(items)
+        if values:
+            return [values[i % len(values)]]
+        kind = types_of(items)[0]
+        return [{}] if kind == "object" else [f"{name}-{i}"] if kind == "string" else []
+
+    # --- where the record and its children are ----------------------------------------------
+    def reference(self, name: str, rec: dict) -> Any:
+        s = self.stream
+        if name in ("url", "uri"):
+            ident = rec.get("sid") or rec.get(s.primary_keys[-1])
+            path = s.fill(self.spec.params).removesuffix(".json") + f"/{ident}"
+            return f"https://{s.host}{path}" if name == "url" else path + ".json"
+        links = {}
+        for child in s.children:
+            values = {
+                p: str(rec.get(f, self.spec.params.get(p))) for p, f in child.parent_keys.items()
+            }
+            url = child.fill(values) if name == "subresource_uris" else child.public_url(values)
+            links[snake(last_segment(child))] = url
+        return links
