@@ -159,7 +159,7 @@ def floor(args: argparse.Namespace) -> int:
     config = json.loads(Path(args.config).read_text())
     session = requests.Session()
     session.auth = (config["account_sid"], config["auth_token"])
-    api = config["api_url"].rstrip("/")
+    api = config["base_url"].rstrip("/")  # the emulator serves the 2010 API at its root too
     if args.json == "msgspec":
         import msgspec
 

@@ -956,15 +956,26 @@ def path_field_description(param: str) -> str:
     return f"The {words} of the list the record was read from (added by the tap)."
 
 
+def account_key(row: dict[str, Any]) -> tuple[str, ...]:
+    """`account_sid`, when the tap reads the list per account and neither the path nor (then
+    the schema) names it: every record says whose it is."""
+    if row["per_account"] and "account_sid" not in row["path_fields"].values():
+        return ("account_sid",)
+    return ()
+
+
 def build_new_schema(row: dict[str, Any], endpoint: Endpoint, specs: dict[str, Any]) -> dict:
     stream = StreamSpec(
         spec=endpoint.api,
         path=endpoint.path,
         list_key=endpoint.list_key,
         item_schema=endpoint.item_schema_name(),
-        context_keys=tuple(row["path_fields"].values()),
+        context_keys=tuple(row["path_fields"].values()) + account_key(row),
     )
     added = {field: path_field_description(p) for p, field in row["path_fields"].items()}
+    if account_key(row):
+        added["account_sid"] = ("The SID of the account the record was read for (added by "
+                                "the tap).")
     removed = frozenset(f for (n, f) in REMOVED_FIELDS if n == row["name"])
     if removed - set(endpoint.item_properties()):
         raise SpecError(f"REMOVED_FIELDS: {row['name']} records have no {sorted(removed)}")

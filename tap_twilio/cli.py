@@ -41,7 +41,7 @@ def one_line(exc: BaseException) -> str:
     elif isinstance(exc, requests.RequestException):
         url = getattr(exc.request, "url", None)
         where = url_origin(url) if url else "Twilio"
-        text = (f"could not reach {where} ({type(exc).__name__}); check api_url and the "
+        text = (f"could not reach {where} ({type(exc).__name__}); check base_url and the "
                 "network, then run again")
     elif isinstance(exc, (json.JSONDecodeError, simplejson.JSONDecodeError)):
         text = f"a config, state or catalog file is not valid JSON ({exc})"

@@ -59,8 +59,6 @@ from tap_twilio.settings import log_level_param
 from tap_twilio.transform import RecordTransformer
 from tap_twilio.walking import ListShape, ListWalker
 
-API_VERSION_PATH = "/2010-04-01"
-
 
 class TwilioStream(RESTStream[str]):
     """A Twilio list resource read page by page."""
@@ -73,6 +71,7 @@ class TwilioStream(RESTStream[str]):
     state_partitioning_keys: ClassVar[list[str] | None] = None
 
     family: ClassVar[ApiFamily] = API_2010  # how the API pages its lists
+    product_host: ClassVar[str] = "api.twilio.com"  # where the API lives (see hosts.py)
     list_key: ClassVar[str | None] = None  # key of the page's record array; None: one object
     # The list's server-side day filter (e.g. `DateSent>`/`DateSent<`), by which a long
     # window is cut into slices read in parallel.
@@ -81,6 +80,9 @@ class TwilioStream(RESTStream[str]):
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
     child_keys: ClassVar[dict[str, str]] = {}  # child context key -> this record's field
+    # Context keys (the path's parameters) that the records must carry: filled from the
+    # context where Twilio's records leave one out.
+    context_fields: ClassVar[tuple[str, ...]] = ()
     # Whether a record can have children at all; the children's list is not asked for where
     # it cannot (a message without media, a conference that has ended).
     has_children: ClassVar[Callable[[dict], bool] | None] = None
@@ -90,13 +92,31 @@ class TwilioStream(RESTStream[str]):
 
     @property
     def url_base(self) -> str:
-        return self.config["api_url"].rstrip("/") + API_VERSION_PATH
+        return self.host_url
+
+    @cached_property
+    def host_url(self) -> str:
+        """The URL of the API's host (region, edge and `base_url` applied); the stream's
+        path and a page's relative links are appended to it."""
+        return Hosts.from_config(self.config).url(self.product_host)
 
     @cached_property
     def authenticator(self) -> HTTPBasicAuth:
         if self.config.get("api_key_sid"):
             return HTTPBasicAuth(self.config["api_key_sid"], self.config["api_key_secret"])
         return HTTPBasicAuth(self.config["account_sid"], self.config["auth_token"])
+
+    def credentials(self, context: Context | None) -> HTTPBasicAuth | None:
+        """Who asks for a partition's pages. The 2010 API serves subaccounts' lists to the
+        main account's credentials; Twilio's newer APIs serve an account's data only to that
+        account's own, so a subaccount is read with its SID and the Auth Token that the
+        Accounts list gives the main account (kept in memory, never written). None: no
+        credentials can read that account there (an API key's run)."""
+        account = (context or {}).get("account_sid")
+        if self.family is API_2010 or not account or account == self.config["account_sid"]:
+            return self.authenticator
+        token = self._tap.account_tokens.get(account)
+        return HTTPBasicAuth(account, token) if token else None
 
     @cached_property
     def transformer(self) -> RecordTransformer:
@@ -105,11 +125,6 @@ class TwilioStream(RESTStream[str]):
     @property
     def timeout(self) -> int:
         return int(self.config.get("request_timeout", 120))
-
-    @property
-    def host_url(self) -> str:
-        """The API's base URL, against which its relative page links resolve."""
-        return str(self.config["api_url"])
 
     @cached_property
     def read_settings(self) -> ReadSettings:
@@ -143,11 +158,14 @@ class TwilioStream(RESTStream[str]):
 
     @cached_property
     def list_rules(self) -> ListRules:
+        newer_api = self.family is not API_2010
+        sliceable = self.date_filter is not None and self.date_filter.sliceable
         return ListRules(
             date_params=self.date_params,
-            slices=self.date_filter,
+            slices=self.date_filter if sliceable else None,
             null_field=self.replication_key if self.null_dates else None,
             retention_days=self.retention_days,
+            bounded_below=newer_api and self.date_filter is not None,
         )
 
     def list_queries(self, context: Context | None, planning: bool = False) -> list[ListQuery]:
@@ -161,7 +179,7 @@ class TwilioStream(RESTStream[str]):
         base.update(self.option_params())
         plan = plan_list(self.get_url(context), base, self.list_rules, settings, window,
                          self.account_created(context), today)
-        if plan.clamped_to and not planning:  # said once, when the list is read
+        if plan.clamped_to and window.start and not planning:  # said when the list is read
             self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
                              self.name, self.retention_days, plan.clamped_to, window.start)
         return plan.queries
@@ -193,6 +211,13 @@ class TwilioStream(RESTStream[str]):
 
     def request_pages(self, context: Context | None) -> Iterator[list[dict]]:
         """The partition's raw records, page by page, as they arrive."""
+        if self.credentials(context) is None:
+            self._tap.say_once(
+                "Twilio's newer APIs serve a subaccount's data only to its own credentials: "
+                "with an API key, only the key's own account is read on them (give "
+                "auth_token to read every account)"
+            )
+            return
         # First pages fetched ahead, while an earlier list was read (see concurrency.py).
         fetched = self._tap.prefetcher.take(self.prefetch_key(context))
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
@@ -204,20 +229,44 @@ class TwilioStream(RESTStream[str]):
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
                 ):
                     counter.increment()
+                    self.fill_context_fields(page, context)
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
                     self.progress.page(len(page), (context or {}).get("account_sid"))
                     yield page
             except ResourceUnavailable as exc:
-                self.logger.warning(
-                    "%s: skipped for account %s: %s", self.name,
-                    (context or {}).get("account_sid"), exc,
-                )
+                self.skip(context, exc)
+
+    def fill_context_fields(self, page: list[dict], context: Context | None) -> None:
+        """The parent's keys a child's records lack (its path named them)."""
+        for key in self.context_fields:
+            if context and key in context:
+                for record in page:
+                    if key not in record:
+                        record[key] = context[key]
+
+    def skip(self, context: Context | None, exc: ResourceUnavailable) -> None:
+        """A list Twilio answers 403/404 for (a product the account does not use, a closed
+        subaccount) is skipped: one warning per stream, the other accounts at INFO."""
+        account = (context or {}).get("account_sid")
+        self.skipped_accounts += 1
+        if self.skipped_accounts == 1:
+            self.logger.warning("%s: skipped for account %s: %s (Twilio answers so where an "
+                                "account does not use the product; other accounts skipped "
+                                "alike are logged at INFO)", self.name, account, exc)
+        else:
+            self.logger.info("%s: skipped for account %s: %s", self.name, account, exc)
+
+    skipped_accounts = 0
 
     def prefetch_key(self, context: Context | None) -> tuple[str, str | None]:
         return (self.name, (context or {}).get("account_sid"))
 
     def prefetch_entry(self, context: Context) -> tuple[Any, dict[Any, Callable[[], Any]]]:
         """What the prefetcher may fetch ahead for this partition: each query's first page."""
+        if self.credentials(context) is None or (
+            self.list_rules.bounded_below and self.account_created(context) is None
+        ):  # not known yet: the query asked later would differ
+            return (self.prefetch_key(context), {})
         return (self.prefetch_key(context), {
             query.request: partial(self.fetch_retried, query.url, query.params, context)
             for query in self.list_queries(context, planning=True)
@@ -230,8 +279,11 @@ class TwilioStream(RESTStream[str]):
 
     def fetch_json(self, url: str, params: dict | None, context: Context | None) -> Any:
         """GET one page and decode it; a body that is not complete JSON is retried."""
+        auth = self.credentials(context)
+        if auth is None:  # never the main account's credentials for another's data
+            raise ResourceUnavailable(f"no credentials for account {context}")
         request = self.build_prepared_request(
-            method="GET", url=url, params=params, headers=self.http_headers
+            method="GET", url=url, params=params, headers=self.http_headers, auth=auth
         )
         account = (context or {}).get("account_sid") or self.config["account_sid"]
         with self._tap.limiter.slot(account):  # Twilio limits requests in flight per account
@@ -293,7 +345,7 @@ class TwilioStream(RESTStream[str]):
         self, response: requests.Response, context: Context | None = None
     ) -> None:
         error = response_error(response, self.name, (context or {}).get("account_sid"),
-                               self.config["account_sid"])
+                               self.config["account_sid"], optional=self.family is not API_2010)
         if error is not None:
             raise error
 
@@ -304,11 +356,9 @@ class TwilioStream(RESTStream[str]):
         origin, reason = url_origin(url), no_server_reason(exc)
         if reason is None or origin in self._tap.answered_origins:
             return
-        settings = [name for name in ("api_url", "monitor_api_url")
-                    if url_origin(str(self.config.get(name, ""))) == origin]
         raise HostUnreachable(
-            f"could not connect to {origin}: {reason}; check {', '.join(settings) or 'api_url'}"
-            " and the network"
+            f"could not connect to {origin}: {reason}; check base_url, region, edge and the "
+            "network"
         ) from None
 
     def request_decorator(self, func: Any) -> Any:
@@ -529,7 +579,7 @@ class TwilioStream(RESTStream[str]):
         if self.has_children and not self.has_children(record) and not self.asks_every_child:
             return None
         child = dict(context or {})
-        child.update({key: record[field] for key, field in self.child_keys.items()})
+        child.update({key: record.get(field) for key, field in self.child_keys.items()})
         return child
 
 

@@ -105,10 +105,12 @@ def twilio_error_text(response: requests.Response) -> str:
 
 
 def response_error(
-    response: requests.Response, stream: str, account: str | None, main_account: str
+    response: requests.Response, stream: str, account: str | None, main_account: str,
+    optional: bool = False,
 ) -> Exception | None:
     """What a response means when it is not a page: an error to retry (429, 5xx), one that
-    skips a subaccount's resource (403/404), or one that ends the run; None for a page."""
+    skips a resource (403/404 on a subaccount's, or on a product an account may not use:
+    `optional`), or one that ends the run; None for a page."""
     status = response.status_code
     if status == HTTPStatus.TOO_MANY_REQUESTS:
         return TooManyRequests(twilio_error_text(response), response)
@@ -123,7 +125,7 @@ def response_error(
             "(or api_key_sid and api_key_secret)"
         )
     if status in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
-        if account and account != main_account:
+        if optional or (account and account != main_account):
             return ResourceUnavailable(text)
         return TwilioAPIError(
             f"{stream}: {text}; check that these credentials may read this resource "

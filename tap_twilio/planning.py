@@ -54,20 +54,24 @@ class DateFilter:
     lower: str | None
     upper: str | None
     upper_exclusive: bool = False  # `StartTime<` means strictly before: send the next day
+    times: bool = False  # the values are ISO date-times: the first day's start, the last's end
+    # Whether a window may be cut into day slices by it: Twilio documents the 2010 API's
+    # `X>`/`X<` day ranges, and the slices of a list with no SIDs could not be told apart.
+    sliceable: bool = False
 
     @classmethod
     def api_2010(cls, name: str, upper_exclusive: bool = False) -> DateFilter:
         """The 2010 API's form: `Name>` on or after, `Name<` on or before."""
-        return cls(f"{name}>", f"{name}<", upper_exclusive)
+        return cls(f"{name}>", f"{name}<", upper_exclusive, sliceable=True)
 
     def params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
         """The filter's parameters for a window, e.g. `{"DateSent>": "2024-05-01"}`."""
         params = {}
         if start and self.lower:
-            params[self.lower] = start.isoformat()
+            params[self.lower] = f"{start}T00:00:00Z" if self.times else start.isoformat()
         if end and self.upper:
             last = end + dt.timedelta(days=1) if self.upper_exclusive else end
-            params[self.upper] = last.isoformat()
+            params[self.upper] = f"{last}T23:59:59Z" if self.times else last.isoformat()
         return params
 
     def strip(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,6 +90,9 @@ class ListRules:
     slices: DateFilter | None = None  # a day filter the window may be cut by, if any
     null_field: str | None = None  # the filtered date may be null (queued, canceled)
     retention_days: int | None = None  # Twilio rejects date filters older than this
+    # The filter's first day is always sent (from the account's creation if nothing else
+    # sets it): some of Twilio's newer APIs list only recent records without one.
+    bounded_below: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ def plan_list(
     included.
     """
     start, end = window.start, window.end
+    if start is None and rules.bounded_below:
+        start = created
     clamped = None
     if start and rules.retention_days:
         oldest = today - dt.timedelta(days=rules.retention_days - 1)

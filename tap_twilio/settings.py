@@ -22,6 +22,7 @@ SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
 API_KEY_PATTERN = re.compile(r"^SK[0-9a-fA-F]{32}$")
 LAST_N_DAYS_PATTERN = re.compile(r"^\s*([0-9]+)\s*(days?)?\s*$", re.IGNORECASE)
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{1,14}$")
+HOST_LABEL = re.compile(r"[a-z0-9][a-z0-9-]*")
 SHARD_PATTERN = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]+)\s*$")
 CALL_STATUSES = (
     "queued",
@@ -173,17 +174,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Usage records per `daily`, `monthly`, `yearly` period or `all_time`.",
     ),
     th.Property(
-        "api_url",
+        "region",
         th.StringType,
-        default="https://api.twilio.com",
-        description="Base URL of Twilio's REST API (a regional edge, a proxy, or the "
-        "emulator).",
+        description="Twilio region to reach every API in, e.g. `ie1` or `au1` (hosts "
+        "`{product}.{edge}.{region}.twilio.com`, as Twilio's own clients take it).",
+        examples=["ie1", "au1"],
     ),
     th.Property(
-        "monitor_api_url",
+        "edge",
         th.StringType,
-        default="https://monitor.twilio.com",
-        description="Base URL of Twilio's Monitor API (alerts).",
+        description="Twilio edge location, e.g. `dublin` or `sydney` (with no `region`, "
+        "Twilio's `us1`).",
+        examples=["dublin", "sydney"],
+    ),
+    th.Property(
+        "base_url",
+        th.StringType,
+        description="One URL every Twilio host is reached through (a proxy, the project's "
+        "emulator): `https://studio.twilio.com/v2/Flows` is asked as "
+        "`{base_url}/studio.twilio.com/v2/Flows`, and the links Twilio returns are followed "
+        "through it.",
+        examples=["http://127.0.0.1:8080"],
     ),
     th.Property(
         "page_size",
@@ -452,12 +463,19 @@ def validate_settings(config: Mapping[str, Any]) -> None:
     _check_int(config, "max_retries", 0, 100)
     _check_int(config, "max_retry_seconds", 1, 86400)
     _check_int(config, "request_timeout", 1, 3600)
-    for name in ("api_url", "monitor_api_url"):
-        url = config.get(name)
-        if url is not None:
+    url = config.get("base_url")
+    if url is not None:
+        _expect(
+            isinstance(url, str) and url.startswith(("http://", "https://")),
+            f"base_url: got {url!r}, expected a URL starting with https://",
+        )
+    for name in ("region", "edge"):
+        value = config.get(name)
+        if value is not None:
             _expect(
-                isinstance(url, str) and url.startswith(("http://", "https://")),
-                f"{name}: got {url!r}, expected a URL starting with https://",
+                isinstance(value, str) and HOST_LABEL.fullmatch(value) is not None,
+                f"{name}: got {value!r}, expected a lower-case name such as "
+                + ("`ie1`" if name == "region" else "`dublin`"),
             )
 
 

@@ -1,21 +1,24 @@
-"""The table of streams: one entry per Twilio resource, turned into stream classes.
+"""The streams: one per row of `streams_table.json`, generated from Twilio's OpenAPI specs
+(`scripts/generate_streams.py`), turned into stream classes.
 
-Adding a 2010-API list resource is one `Resource(...)` line here plus its generated schema.
-Streams that truly differ (accounts, usage records, balance, Monitor alerts) are small
-classes below the table.
+What the specs do not say (which settings a list filters on, dates that may be null, how far
+back a filter reaches, when a record has no children) is the `BEHAVIOURS` table here; the
+three lists that truly differ (accounts, usage records, the balance) are small classes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from singer_sdk.helpers.types import Context
 
 from tap_twilio.client import TwilioStream
-from tap_twilio.families import API_META
+from tap_twilio.families import API_2010, API_META
 from tap_twilio.planning import DateFilter, ListQuery
 from tap_twilio.settings import USAGE_GRANULARITIES, SettingError, in_account_shard
 from tap_twilio.transform import to_rfc3339
@@ -23,12 +26,6 @@ from tap_twilio.transform import to_rfc3339
 
 class AccountsStream(TwilioStream):
     """The main account and its subaccounts: the parent of every per-account stream."""
-
-    name = "accounts"
-    path = "/Accounts.json"
-    list_key = "accounts"
-    primary_keys = ("sid",)
-    child_keys = {"account_sid": "sid"}
 
     @staticmethod
     def has_children(account: dict) -> bool:
@@ -80,8 +77,17 @@ class AccountsStream(TwilioStream):
             )
         accounts = [r for r in asked if in_account_shard(self.config, r["sid"])]
         self.remember_creation_days(accounts)
+        self.remember_tokens(accounts)
         self.plan_prefetch(accounts)
         yield accounts
+
+    def remember_tokens(self, accounts: list[dict]) -> None:
+        """Each account's Auth Token (Twilio lists them to the main account's Auth Token),
+        for Twilio's newer APIs; the records lose the field in the transform."""
+        for account in accounts:
+            token = account.get("auth_token")
+            if token and account["sid"] != self.config["account_sid"]:
+                self._tap.account_tokens[account["sid"]] = token
 
     def remember_creation_days(self, accounts: list[dict]) -> None:
         """Children slice a full history from the day their account was created."""
@@ -103,29 +109,15 @@ class AccountsStream(TwilioStream):
         ])
 
 
-class AccountScopedStream(TwilioStream):
-    """A list under `/Accounts/{account_sid}/`, read once per account in scope."""
-
-    parent_stream_type = AccountsStream
-
-
 @dataclass(frozen=True)
-class Resource:
-    """One row of the stream table."""
+class Behaviour:
+    """What a list does that Twilio's specs do not say (from Twilio's docs and the field)."""
 
-    name: str
-    path: str  # under /2010-04-01/Accounts/{account_sid}/
-    list_key: str | None
-    primary_keys: tuple[str, ...] = ("sid",)
-    replication_key: str | None = None
-    date_filter: str | None = None  # e.g. "DateSent": sent as `DateSent>` / `DateSent<`
-    options: dict[str, str] = field(default_factory=dict)
-    parent: str = "accounts"
-    child_keys: dict[str, str] = field(default_factory=dict)
-    has_children: Callable[[dict], bool] | None = None  # False: don't ask for its children
-    upper_exclusive: bool = False
+    options: dict[str, str] = field(default_factory=dict)  # setting -> query parameter
     null_dates: bool = False  # the filtered date may be null (queued, canceled)
+    upper_exclusive: bool = False  # the date filter's upper bound means strictly before
     retention_days: int | None = None  # how far back Twilio's date filter may reach
+    has_children: Callable[[dict], bool] | None = None  # False: don't ask for its children
 
 
 TO_FROM = {"to": "To", "from": "From"}
@@ -140,49 +132,27 @@ def conference_is_live(conference: dict) -> bool:
     return conference.get("status") != "completed"
 
 
-RESOURCES = (
-    Resource("calls", "Calls.json", "calls", replication_key="start_time",
-             date_filter="StartTime", upper_exclusive=True, null_dates=True,
-             options={**TO_FROM, "status": "Status"}),
-    Resource("conferences", "Conferences.json", "conferences", replication_key="date_updated",
-             date_filter="DateUpdated", child_keys={"conference_sid": "sid"},
-             has_children=conference_is_live),
-    Resource("conference_participants", "Conferences/{conference_sid}/Participants.json",
-             "participants", primary_keys=("conference_sid", "call_sid"), parent="conferences"),
-    Resource("notifications", "Notifications.json", "notifications",
-             replication_key="message_date", date_filter="MessageDate", options={"log": "Log"}),
-    Resource("messages", "Messages.json", "messages", replication_key="date_sent",
-             date_filter="DateSent", null_dates=True, retention_days=400, options=TO_FROM,
-             child_keys={"parent_sid": "sid"}, has_children=message_has_media),
-    Resource("message_media", "Messages/{parent_sid}/Media.json", "media_list",
-             parent="messages"),
-    Resource("recordings", "Recordings.json", "recordings", replication_key="date_created",
-             date_filter="DateCreated"),
-    Resource("transcriptions", "Transcriptions.json", "transcriptions"),
-    Resource("incoming_phone_numbers", "IncomingPhoneNumbers.json", "incoming_phone_numbers"),
-    Resource("outgoing_caller_ids", "OutgoingCallerIds.json", "outgoing_caller_ids"),
-    Resource("addresses", "Addresses.json", "addresses"),
-    Resource("applications", "Applications.json", "applications"),
-    Resource("keys", "Keys.json", "keys"),
-    Resource("queues", "Queues.json", "queues"),
-    Resource("usage_triggers", "Usage/Triggers.json", "usage_triggers"),
-)
+BEHAVIOURS = {
+    "calls": Behaviour(options={**TO_FROM, "status": "Status"}, null_dates=True,
+                       upper_exclusive=True),
+    "messages": Behaviour(options=TO_FROM, null_dates=True, retention_days=400,
+                          has_children=message_has_media),
+    "conferences": Behaviour(has_children=conference_is_live),
+    "notifications": Behaviour(options={"log": "Log"}),
+    "usage_records": Behaviour(options={"category": "Category"}),
+    # Monitor keeps 30 days of alerts and rejects a StartDate before that.
+    "alerts": Behaviour(retention_days=31),
+}
 
 
-class UsageRecordsStream(AccountScopedStream):
+class UsageRecordsStream(TwilioStream):
     """Usage per category and period; the period is the `usage_records_granularity` setting."""
-
-    name = "usage_records"
-    list_key = "usage_records"
-    primary_keys = ("account_sid", "category", "start_date", "end_date")
-    replication_key = "start_date"
-    options = {"category": "Category"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         granularity = self.config.get("usage_records_granularity", "daily")
         period = USAGE_GRANULARITIES[granularity]
-        self.path = f"/Accounts/{{account_sid}}/Usage/Records/{period}.json"
+        self.path = f"/2010-04-01/Accounts/{{account_sid}}/Usage/Records/{period}.json"
         if granularity == "all_time":
             self.replication_key = None  # one moving total per category: full table
 
@@ -200,90 +170,111 @@ class UsageRecordsStream(AccountScopedStream):
         return params
 
 
-class AccountBalanceStream(AccountScopedStream):
+class AccountBalanceStream(TwilioStream):
     """`Balance.json` answers one object, not a list."""
-
-    name = "account_balance"
-    path = "/Accounts/{account_sid}/Balance.json"
-    list_key = None
-    primary_keys = ("account_sid",)
 
     def list_queries(self, context: Context | None, planning: bool = False) -> list[ListQuery]:
         return [ListQuery(self.get_url(context), {})]
 
 
-class AlertsStream(TwilioStream):
-    """Monitor v1 alerts of the credentials' account: ISO dates, `meta.next_page_url` paging."""
-
-    name = "alerts"
-    path = "/v1/Alerts"
-    list_key = "alerts"
-    replication_key = "date_generated"
-    primary_keys = ("sid",)
-
-    family = API_META
-
-    @property
-    def url_base(self) -> str:
-        return self.host_url
-
-    @property
-    def host_url(self) -> str:
-        return str(self.config["monitor_api_url"]).rstrip("/")
-
-    def date_params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
-        # Monitor keeps 30 days of alerts and rejects a StartDate before that.
-        oldest = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=30)
-        params = {"StartDate": f"{max(start, oldest) if start else oldest}T00:00:00Z"}
-        if end:
-            params["EndDate"] = f"{end.isoformat()}T23:59:59Z"
-        return params
-
-    def request_pages(self, context: Context | None) -> Any:
-        # Alerts are the credentials' account's: of the runs of an `account_shard` split,
-        # only the one whose shard holds that account reads them (else each would).
-        if not in_account_shard(self.config, self.config["account_sid"]):
-            return iter(())
-        return super().request_pages(context)
+SPECIAL_CLASSES: dict[str, type[TwilioStream]] = {
+    "accounts": AccountsStream,
+    "usage_records": UsageRecordsStream,
+    "account_balance": AccountBalanceStream,
+}
+TABLE = json.loads((Path(__file__).parent / "streams_table.json").read_text())["streams"]
 
 
-def build_stream_classes() -> list[type[TwilioStream]]:
-    """Stream classes from the table, parents before children (the SDK wires by class)."""
-    classes: dict[str, type[TwilioStream]] = {"accounts": AccountsStream}
-    for resource in RESOURCES:
-        parent = classes[resource.parent]
-        attributes: dict[str, Any] = {
-            "name": resource.name,
-            "path": "/Accounts/{account_sid}/" + resource.path,
-            "list_key": resource.list_key,
-            "primary_keys": resource.primary_keys,
-            "replication_key": resource.replication_key,
-            "date_filter": DateFilter.api_2010(resource.date_filter, resource.upper_exclusive)
-            if resource.date_filter else None,
-            "null_dates": resource.null_dates,
-            "retention_days": resource.retention_days,
-            "options": resource.options,
-            "child_keys": resource.child_keys,
-            "has_children": staticmethod(resource.has_children) if resource.has_children else None,
-            "parent_stream_type": parent,
-            "__doc__": f"Twilio `{resource.path}` ({resource.list_key}).",
-        }
-        if resource.parent != "accounts":
-            # Full-table children keep one state entry per account, not one per parent record.
-            attributes["state_partitioning_keys"] = ["account_sid"]
-        classes[resource.name] = type(
-            _class_name(resource.name), (AccountScopedStream,), attributes
-        )
-    classes.update(
-        usage_records=UsageRecordsStream, account_balance=AccountBalanceStream,
-        alerts=AlertsStream,
-    )
+def build_stream_classes(table: list[dict[str, Any]]) -> list[type[TwilioStream]]:
+    """A stream class per row of the table, parents before children (the SDK wires by
+    class), each with the context keys its children's paths take from its records."""
+    rows = {row["name"]: row for row in table}
+    child_keys: dict[str, dict[str, str]] = {name: {} for name in rows}
+    for row in table:
+        parent = row["parent"] or "accounts"
+        for param, field_name in row["parent_keys"].items():
+            child_keys[parent][context_key(row, param)] = field_name
+    child_keys["accounts"] = {"account_sid": "sid"}
+    classes: dict[str, type[TwilioStream]] = {}
+    for row in parents_first(table):
+        parent = classes[row["parent"] or "accounts"] if row["name"] != "accounts" else None
+        classes[row["name"]] = stream_class(row, parent, child_keys[row["name"]])
     return list(classes.values())
+
+
+def stream_class(
+    row: dict[str, Any], parent: type[TwilioStream] | None, child_keys: dict[str, str]
+) -> type[TwilioStream]:
+    """The stream class of one row of the table."""
+    behaviour = BEHAVIOURS.get(row["name"], Behaviour())
+    path = row["path"]
+    for param in row["path_fields"]:
+        path = path.replace("{" + param + "}", "{" + context_key(row, param) + "}")
+    family = API_META if row["family"] == "meta" else API_2010
+    replication_key = row["replication_key"] if row["date_filter"] else None
+    date_filter = None
+    if replication_key:
+        spec = row["date_filter"]
+        day_range = family is API_2010 and str(spec["lower"]).endswith(">")
+        date_filter = DateFilter(spec["lower"], spec["upper"], behaviour.upper_exclusive,
+                                 times=spec["format"] == "date-time", sliceable=day_range)
+    attributes: dict[str, Any] = {
+        "name": row["name"],
+        "path": path,
+        "product_host": row["host"],
+        "family": family,
+        "list_key": row["list_key"],
+        "primary_keys": tuple(row["primary_keys"]),
+        "replication_key": replication_key,
+        "date_filter": date_filter,
+        "null_dates": behaviour.null_dates,
+        "retention_days": behaviour.retention_days,
+        "options": behaviour.options,
+        "child_keys": child_keys,
+        "context_fields": tuple(context_key(row, param) for param in row["path_fields"]),
+        "parent_stream_type": parent,
+        "selected_by_default": row["selected_by_default"],
+        "__doc__": f"Twilio `{row['host']}{row['path']}` ({row['list_key']}).",
+    }
+    if behaviour.has_children:
+        attributes["has_children"] = staticmethod(behaviour.has_children)
+    if parent is not None and parent is not AccountsStream:
+        # Children keep one state entry per account, not one per parent record.
+        attributes["state_partitioning_keys"] = ["account_sid"]
+    base = SPECIAL_CLASSES.get(row["name"], TwilioStream)
+    return type(_class_name(row["name"]), (base,), attributes)
+
+
+def context_key(row: dict[str, Any], param: str) -> str:
+    """The context key that fills a path parameter: the record field holding its value
+    (`FlowSid` of an execution: `flow_sid`)."""
+    return str(row["path_fields"][param])
+
+
+def parents_first(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows in the table's order, each after its parent."""
+    done: set[str] = set()
+    ordered: list[dict[str, Any]] = []
+    rows = {row["name"]: row for row in table}
+
+    def add(row: dict[str, Any]) -> None:
+        if row["name"] in done:
+            return
+        parent = row["parent"] or ("accounts" if row["name"] != "accounts" else None)
+        if parent:
+            add(rows[parent])
+        done.add(row["name"])
+        ordered.append(row)
+
+    for row in table:
+        add(row)
+    return ordered
 
 
 def _class_name(stream_name: str) -> str:
     return "".join(part.title() for part in stream_name.split("_")) + "Stream"
 
 
-STREAM_TYPES = build_stream_classes()
+STREAM_TYPES = build_stream_classes(TABLE)
 STREAM_NAMES = [cls.name for cls in STREAM_TYPES]
+DEFAULT_STREAM_NAMES = [cls.name for cls in STREAM_TYPES if cls.selected_by_default]

@@ -202,6 +202,10 @@ class TapTwilio(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
         self.answered_origins: set[str] = set()  # scheme://host:port that answered this run
+        # Subaccounts' Auth Tokens from the Accounts list, for Twilio's newer APIs (see
+        # `TwilioStream.credentials`): in memory only, never in a record, log or state.
+        self.account_tokens: dict[str, str] = {}
+        self.said: set[str] = set()
         quiet_sdk_logging()
         check_catalog(kwargs.get("catalog"))
         kwargs["state"] = check_state(kwargs.get("state"))
@@ -211,6 +215,12 @@ class TapTwilio(Tap):
         # requests in flight per account, lowered after a 429, up to `max_concurrency`.
         self.limiter = AdaptiveLimiter(int(self.config.get("max_concurrency", 8)),
                                        TooManyRequests)
+
+    def say_once(self, warning: str) -> None:
+        """A warning that holds for the whole run, logged once."""
+        if warning not in self.said:
+            self.said.add(warning)
+            self.logger.warning(warning)
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:

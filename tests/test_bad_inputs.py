@@ -142,8 +142,9 @@ CASES = {
     "account_shard not K/N": Case(
         """account_shard: expected "K/N" with 1 <= K <= N, got 'half'""",
         {"account_shard": "half"}),
-    "api_url not http": Case(
-        "api_url: got 'ftp://x', expected a URL starting with https://", {"api_url": "ftp://x"}),
+    "base_url not http": Case(
+        "base_url: got 'ftp://x', expected a URL starting with https://",
+        {"base_url": "ftp://x"}),
     "empty config file": Case("config file {dir}/config.json: empty, expected a JSON object",
                               config_text=""),
     "non-JSON config file": Case(
@@ -210,12 +211,12 @@ CASES = {
     "400 from Twilio": Case(
         "accounts: Twilio refused the request (HTTP 400, Twilio code 20001: Invalid "
         "PageSize: 1000); check the settings this stream sends (start_date, last_n_days, "
-        "end_date, to, from, status, log, category)", {"api_url": "{refusing}"}),
+        "end_date, to, from, status, log, category)", {"base_url": "{refusing}"}),
     "Twilio unreachable": Case(
-        "could not connect to http://127.0.0.1:9: connection refused; check api_url and the "
-        "network", {"api_url": "http://127.0.0.1:9"}),
+        "could not connect to http://127.0.0.1:9: connection refused; check base_url, region, "
+        "edge and the network", {"base_url": "http://127.0.0.1:9"}),
     "connections dropped, retries spent": Case(
-        "could not reach {emulator} (ConnectionError); check api_url and the network, then "
+        "could not reach {emulator} (ConnectionError); check base_url and the network, then "
         "run again", {"max_retries": 0}, setup=lambda emu: emu.faults.fail_from(0, "reset")),
 }
 

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 
 from tap_twilio.concurrency import AdaptiveLimiter
-from tap_twilio.streams import STREAM_NAMES
+from tap_twilio.streams import DEFAULT_STREAM_NAMES
 from tests.emulator import Emulator
 from tests.tap_runner import catalog_selecting, run_tap
 
@@ -145,7 +145,7 @@ def test_a_run_adapts_to_twilios_concurrency_limit_and_reads_the_same() -> None:
     with Emulator(seed=41, subaccounts=1, sizes=SIZES, latency=0.05,
                   account_ages_days=[30, 10]) as emu:
         config = emu.config(page_size=20, max_concurrency=8)
-        catalog = catalog_selecting(config, set(STREAM_NAMES) - CHILDREN)
+        catalog = catalog_selecting(config, set(DEFAULT_STREAM_NAMES) - CHILDREN)
         emu.clear_requests()
         clean = run_tap(config, catalog=catalog)
         assert clean.returncode == 0, clean.stderr[-2000:]

@@ -321,12 +321,12 @@ def closed_port() -> int:
     ("where", "expected"),  # the last line, as a regular expression
     [
         ("closed port", r"could not connect to http://127\.0\.0\.1:{port}: connection "
-         r"refused; check api_url, monitor_api_url and the network"),
+         r"refused; check base_url, region, edge and the network"),
         ("https to plain http", r"could not connect to https://127\.0\.0\.1:{port}: TLS "
          r"failed \(WRONG_VERSION_NUMBER\): the server may speak plain http://; check "
-         r"api_url, monitor_api_url and the network"),
+         r"base_url, region, edge and the network"),
         ("unknown host", r"could not connect to http://no-such-host\.invalid:80: host not "
-         r"found \(.+\); check api_url, monitor_api_url and the network"),
+         r"found \(.+\); check base_url, region, edge and the network"),
     ],
 )
 def test_a_url_where_no_server_answers_stops_within_seconds_naming_the_host(
@@ -337,7 +337,7 @@ def test_a_url_where_no_server_answers_stops_within_seconds_naming_the_host(
            "https to plain http": f"https://127.0.0.1:{port}",
            "unknown host": "http://no-such-host.invalid"}[where]
     # The default retry budget (8 retries, 600 s): none of it is spent on such a URL.
-    config = {**small.config(), "api_url": url, "monitor_api_url": url}
+    config = {**small.config(), "base_url": url}
     started = time.monotonic()
     run = run_tap(config, timeout=60)
     elapsed = time.monotonic() - started

@@ -15,10 +15,23 @@ from tests.emulator import Emulator
 EMULATOR = Emulator(seed=5, subaccounts=1).start()
 CONFIG = EMULATOR.config()
 
+
+def every_stream_selected() -> dict:
+    """The discovered catalog with every stream selected, not only the default ones, so
+    the suite reads all of Twilio's lists."""
+    catalog = TapTwilio(config=CONFIG, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = True
+    return catalog
+
+
 _StandardTests = get_tap_test_class(
     TapTwilio,
     config=CONFIG,
     parse_env_config=False,
+    catalog=every_stream_selected(),
     suite_config=SuiteConfig(max_records_limit=40),
 )
 

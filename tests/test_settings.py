@@ -66,7 +66,8 @@ def test_window_starts_n_days_back_or_at_start_date_whichever_is_later() -> None
         ({"page_size": 0}, "page_size"),
         ({"max_concurrency": 0}, "max_concurrency"),
         ({"account_sids": ["AC1"]}, "account_sids"),
-        ({"api_url": "ftp://x"}, "api_url"),
+        ({"base_url": "ftp://x"}, "base_url"),
+        ({"region": "IE 1"}, "region"),
         ({"usage_records_granularity": "hourly"}, "usage_records_granularity"),
     ],
 )

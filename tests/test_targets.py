@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tap_twilio.streams import STREAM_NAMES
+from tap_twilio.streams import DEFAULT_STREAM_NAMES
 from tests.conftest import SIZES
 from tests.emulator import Emulator
 from tests.tap_runner import REPO, run_tap, truth
@@ -291,7 +291,7 @@ def test_meltano_run_target_jsonl(meltano_installed, tmp_path) -> None:
                           TAP_TWILIO_PAGE_SIZE="50")
         meltano(["run", "tap-twilio", "target-jsonl"], env, tmp_path / "run.log")
         log = (tmp_path / "run.log").read_text()
-        for stream in STREAM_NAMES:
+        for stream in DEFAULT_STREAM_NAMES:
             path = out / f"{stream}.jsonl"
             assert path.exists(), f"{stream}: no file written"
             rows = [json.loads(line) for line in path.read_text().splitlines() if line]
@@ -307,7 +307,7 @@ def test_meltano_run_target_jsonl(meltano_installed, tmp_path) -> None:
         assert {r.query.get("PageSize") for r in messages if r not in probes} == {"50"}
         assert {r.query.get("PageSize") for r in probes} <= {"2"}
     # A person can follow the run: a readable summary line per stream.
-    for stream in STREAM_NAMES:
+    for stream in DEFAULT_STREAM_NAMES:
         assert f"{stream}: done" in log, f"no summary line for {stream}"
 
 
@@ -359,8 +359,8 @@ def test_meltano_run_target_postgres_full_then_incremental(meltano_installed, po
         # Every stream is a table with exactly the emulator's records.
         tables = {row[0] for row in postgres.query(
             f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'")}
-        assert set(STREAM_NAMES) <= tables
-        for stream in STREAM_NAMES:
+        assert set(DEFAULT_STREAM_NAMES) <= tables
+        for stream in DEFAULT_STREAM_NAMES:
             count = int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"'))
             assert count == len(truth(emu, stream)) > 0, stream
 
@@ -422,7 +422,7 @@ def test_meltano_run_target_postgres_full_then_incremental(meltano_installed, po
             f"SELECT body, price, status FROM {schema}.messages WHERE sid = '{changed}'")[0]
         assert (body, float(price), status) == ("changed after the first load", -0.042,
                                                 "delivered")
-        for stream in STREAM_NAMES:  # nothing else was duplicated by the second run
+        for stream in DEFAULT_STREAM_NAMES:  # nothing else was duplicated by the second run
             count = int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"'))
             assert count == len(truth(emu, stream)), stream
 
@@ -440,9 +440,9 @@ def test_meltano_run_pipelinewise_target_postgres_loads_each_table_once(
         meltano(["run", "tap-twilio", "target-postgres-pipelinewise"], env, log)
         loads = re.findall(rf"Loading (\d+) rows into '{schema}\.\"(\w+)\"'", log.read_text())
         loaded_tables = [table for _, table in loads]
-        assert sorted(loaded_tables) == sorted(STREAM_NAMES), loaded_tables
+        assert sorted(loaded_tables) == sorted(DEFAULT_STREAM_NAMES), loaded_tables
         assert len({r["parent_sid"] for r in truth(emu, "message_media")}) > 1
-        for stream in STREAM_NAMES:
+        for stream in DEFAULT_STREAM_NAMES:
             expected = len(truth(emu, stream))
             assert int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"')) == expected
             assert dict((t, int(n)) for n, t in loads)[stream] == expected, stream

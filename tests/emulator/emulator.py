@@ -168,8 +168,7 @@ class Emulator:
         return {
             "account_sid": self.account_sid,
             "auth_token": self.auth_token,
-            "api_url": self.url,
-            "monitor_api_url": self.url,
+            "base_url": self.url,
             **overrides,
         }
 
