@@ -174,7 +174,8 @@ class ListBuilder:
             return prefix + hex32(self.key, i, salt)
         values = known_values(prop)
         if name in self.stream.primary_keys:
-            return values[i] if i < len(values) else f"{name}-{i:04d}"
+            # unique across parents too, as Twilio's identifiers are
+            return values[i] if i < len(values) else f"{name}-{i:04d}-{hex32(self.key, i, 9)[:8]}"
         if values:
             return values[rnd(self.key, i, salt) % len(values)]
         if name.endswith("_url"):
