@@ -23,13 +23,12 @@ import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers._state import increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
-from tap_twilio import schemas
+from tap_twilio import schemas, sdk_compat
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
 from tap_twilio.hosts import Hosts
@@ -46,6 +45,7 @@ from tap_twilio.http import (
     retry_after_seconds,
     url_origin,
 )
+from tap_twilio.output import PageOutput
 from tap_twilio.planning import (
     DateFilter,
     ListQuery,
@@ -87,6 +87,10 @@ class TwilioStream(RESTStream[str]):
     # `--test` asks for the children of a record even where `has_children` says it has none
     # (Twilio answers an empty list), so that the child stream's endpoint is tested too.
     asks_every_child = False
+
+    def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
+        self.tap = tap  # the TapTwilio that made this stream: its writer, limiter, prefetcher
+        super().__init__(tap, *args, **kwargs)
 
     @property
     def url_base(self) -> str:
@@ -169,7 +173,7 @@ class TwilioStream(RESTStream[str]):
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
         sid = (context or {}).get("account_sid")
-        created: dict[str, dt.date] = getattr(self._tap, "account_created", {})
+        created: dict[str, dt.date] = getattr(self.tap, "account_created", {})
         return created.get(sid) if sid else None
 
     # --- reading pages ---------------------------------------------------------------
@@ -194,7 +198,7 @@ class TwilioStream(RESTStream[str]):
     def request_pages(self, context: Context | None) -> Iterator[list[dict]]:
         """The partition's raw records, page by page, as they arrive."""
         # First pages fetched ahead, while an earlier list was read (see concurrency.py).
-        fetched = self._tap.prefetcher.take(self.prefetch_key(context))
+        fetched = self.tap.prefetcher.take(self.prefetch_key(context))
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
         walker = self.walker(context)
         with self.get_http_request_counter() as counter:
@@ -234,17 +238,15 @@ class TwilioStream(RESTStream[str]):
             method="GET", url=url, params=params, headers=self.http_headers
         )
         account = (context or {}).get("account_sid") or self.config["account_sid"]
-        with self._tap.limiter.slot(account):  # Twilio limits requests in flight per account
+        with self.tap.limiter.slot(account):  # Twilio limits requests in flight per account
             try:
                 response = self.requests_session.send(request, timeout=self.timeout,
                                                       stream=True)
             except requests.exceptions.ConnectionError as exc:
                 self.stop_if_no_server(request.url or url, exc)
                 raise
-            self._tap.answered_origins.add(url_origin(request.url or url))
-            self._write_request_duration_log(
-                endpoint=self.path, response=response, context=context, extra_tags=None
-            )
+            self.tap.answered_origins.add(url_origin(request.url or url))
+            sdk_compat.log_request_duration(self, response, context)
             self.validate_response(response, context)
             content = read_body(response)
         try:
@@ -255,9 +257,8 @@ class TwilioStream(RESTStream[str]):
             ) from None
 
     def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
-        """The SDK's record counter (its metric and tags), as a RecordCounter."""
-        sdk = super().get_record_counter(**kwargs)
-        self.record_counter = RecordCounter(sdk.metric, sdk.tags, log_interval=sdk.log_interval)
+        """The SDK's record counter, kept for the page path to count its pages' records."""
+        self.record_counter = super().get_record_counter(**kwargs)
         return self.record_counter
 
     @cached_property
@@ -266,23 +267,29 @@ class TwilioStream(RESTStream[str]):
         return StreamProgress(self.name, self.logger)
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
+        # Called once per partition, when the catalog, the stream maps and `--test`'s
+        # record limit are set: what the partition's sync can skip is decided anew here.
+        for name in self.PER_PARTITION:
+            self.__dict__.pop(name, None)
+        self.page_arrived = None
         self.progress.start()
         try:
             if self.writes_pages:
-                self.write_pages(context)  # yields nothing: see writes_pages
-            else:
+                self.page_output(context).write(self.pages_arrived(context))
+            else:  # the SDK's own record loop, record by record
                 yield from super().get_records(context)
         finally:
             self.progress.stop()
+            self.tap.message_writer.flush()  # a failure still leaves what was read on stdout
 
     @cached_property
-    def _thread_local(self) -> threading.local:
+    def thread_local(self) -> threading.local:
         return threading.local()
 
     @property
     def requests_session(self) -> requests.Session:
         """One session per thread, so parallel slices never share a connection pool."""
-        local = self._thread_local
+        local = self.thread_local
         if not hasattr(local, "session"):
             local.session = requests.Session()
         return local.session
@@ -302,7 +309,7 @@ class TwilioStream(RESTStream[str]):
         this run found no server; once it has answered, the same failure is transient and
         retried (a restart, a failover)."""
         origin, reason = url_origin(url), no_server_reason(exc)
-        if reason is None or origin in self._tap.answered_origins:
+        if reason is None or origin in self.tap.answered_origins:
             return
         settings = [name for name in ("api_url", "monitor_api_url")
                     if url_origin(str(self.config.get(name, ""))) == origin]
@@ -351,87 +358,28 @@ class TwilioStream(RESTStream[str]):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         return self.transformer(row)
 
-    def _increment_stream_state(
-        self, latest_record: dict, *, context: Context | None = None
-    ) -> None:
-        # singer-sdk 0.54.9's StreamStateManager.increment_state looks the partition's state
-        # up for every record (a context dict filtered, the partitions list searched). The
-        # records of one partition come with one context object, so here the lookup is
-        # made once per partition; the bookmark update itself is the SDK's, and it is only
-        # asked when it can change something.
-        key = self.bookmark_key
-        if key is None:
-            super()._increment_stream_state(latest_record, context=context)
-            return
-        value = latest_record.get(key)
-        if value is None:
-            return  # what the SDK does too, after building a warning we drop (~3% of CPU)
-        cached = self.__dict__.get("partition_state")
-        if cached is None or cached[0] is not context:
-            cached = [context, self.state_manager.get_context_state(context), None]
-            self.__dict__["partition_state"] = cached
-        if self.keeps_greatest and type(value) is str:
-            # Unsorted, the SDK keeps the greatest value it is given (RFC 3339 strings in
-            # UTC compare as the times do): a value not above the greatest given is a no-op.
-            if cached[2] is not None and value <= cached[2]:
-                return
-            cached[2] = value
-        increment_state(cached[1], latest_record=latest_record, replication_key=key,
-                        is_sorted=self.is_sorted, check_sorted=self.check_sorted)
+    # --- the page path: a plain sync writes whole pages (see output.py) -----------------
+    PER_PARTITION = ("writes_pages", "unmapped_alias", "syncs_children", "bookmark_key",
+                     "keeps_greatest")
+
+    page_arrived: dt.datetime | None = None  # when the page being handed over arrived
 
     @cached_property
-    def bookmark_key(self) -> str | None:
-        """The replication key when records advance a bookmark (incremental), else None."""
-        if self.replication_method != REPLICATION_INCREMENTAL:
-            return None
-        return self.replication_key or None
-
-    @cached_property
-    def keeps_greatest(self) -> bool:
-        """Whether the SDK's bookmark is the greatest value seen (an unsorted stream)."""
-        return not self.is_sorted and self.check_sorted
-
-    def _process_record(
-        self, record: dict, child_context: Context | None = None,
-        partition_context: Context | None = None,
-    ) -> None:
-        # The SDK's step adds the partition's keys a record lacks and syncs its children:
-        # with no child synced and the keys there (Twilio records carry `account_sid`), it
-        # has nothing to do (~2% of the main thread).
-        if self.syncs_children or (partition_context and
-                                   not partition_context.keys() <= record.keys()):
-            super()._process_record(record, child_context=child_context,
-                                    partition_context=partition_context)
-
-    # --- the per-record fast path -----------------------------------------------------
-    # singer-sdk 0.54.9 does generic work for every record that changes nothing in the usual
-    # case. What can be skipped is decided once per sync of a partition (the catalog and the
-    # stream maps are fixed by then; `--test` selects streams just before it syncs them).
-    PER_SYNC = ("fast_record_writer", "unmapped_alias", "syncs_children", "partition_state",
-                "bookmark_key", "keeps_greatest", "writes_pages")
-
-    page_arrived: dt.datetime | None = None  # when the page being emitted was handed over
-
-    def sync(self, context: Context | None = None) -> None:
-        for name in self.PER_SYNC:
-            self.__dict__.pop(name, None)
-        self.page_arrived = None
-        super().sync(context)
-
-    @cached_property
-    def fast_record_writer(self) -> Callable[..., None] | None:
-        """The writer's `write_record` when records can skip the SDK's generic steps.
-
-        The SDK's `_write_record_message` walks every property of every record
-        (`pop_deselected_record_properties`, ~20% of the CPU per record; it changes nothing
-        when nothing is deselected), conforms types (nothing to do at level NONE), and builds
-        a RecordMessage dataclass and its dict (~15% of the main thread) to encode it. With
-        nothing deselected, this path writes the same bytes straight from the record.
-        A catalog that deselects any property takes the SDK's path.
-        """
-        if not all(self.mask.values()) or self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:
-            return None
-        return getattr(self._tap.message_writer, "write_record", None)
+    def writes_pages(self) -> bool:
+        """Whether this partition's sync writes whole pages (`output.PageOutput`) instead of
+        going through the SDK's record loop: when nothing the loop does per record could
+        change a record or add a message (nothing deselected, no type conformance, no
+        stream map, no child synced, no `--test` record limit, no BATCH messages)."""
+        return (
+            self.selected
+            and all(self.mask.values())
+            and self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE
+            and self.unmapped_alias is not None
+            and not self.syncs_children
+            and self.ABORT_AT_RECORD_COUNT is None
+            and not self.get_batch_config(self.config)
+            and type(self).post_process is TwilioStream.post_process
+        )
 
     @cached_property
     def unmapped_alias(self) -> str | None:
@@ -449,70 +397,42 @@ class TwilioStream(RESTStream[str]):
         """Whether any child stream is to be synced (else no child context is made)."""
         return any(c.selected or c.has_selected_descendents for c in self.child_streams)
 
-    def _write_record_message(self, record: dict) -> None:
-        write_record = self.fast_record_writer
-        if write_record is None:
-            super()._write_record_message(record)
-            return
-        # time_extracted: when the record's page reached the tap (the SDK reads the clock
-        # for every record, ~5% of the main thread).
-        extracted = self.page_arrived or dt.datetime.now(dt.timezone.utc)
-        alias = self.unmapped_alias
-        if alias is not None:
-            write_record(alias, record, self._stream_version, extracted)
-        else:
-            for stream_map in self.stream_maps:
-                mapped_record = stream_map.transform(record)
-                if mapped_record is not None:
-                    write_record(stream_map.stream_alias, mapped_record, self._stream_version,
-                                 extracted)
-        self.state_manager.is_flushed = False
+    @cached_property
+    def bookmark_key(self) -> str | None:
+        """The replication key when records advance a bookmark (incremental), else None."""
+        if self.replication_method != REPLICATION_INCREMENTAL:
+            return None
+        return self.replication_key or None
 
     @cached_property
-    def writes_pages(self) -> bool:
-        """Whether this sync writes whole pages itself instead of record by record.
+    def keeps_greatest(self) -> bool:
+        """Whether the SDK's bookmark is the greatest value seen (an unsorted stream)."""
+        return not self.is_sorted and self.check_sorted
 
-        The SDK's `_sync_records` loop runs a dozen steps per record (limit check,
-        `post_process`, `_process_record`, writing, state, counter) that, for a plain
-        sync, do the same for every record of a page: ~25% of the main thread. With
-        nothing they could change (nothing deselected, no stream map, no child synced, no
-        `--test` record limit, no BATCH messages), `write_pages` does them once per page
-        and the SDK's loop, which still begins and ends the partition, sees no record.
-        """
-        return (
-            self.selected
-            and self.fast_record_writer is not None
-            and self.unmapped_alias is not None
-            and not self.syncs_children
-            and self.ABORT_AT_RECORD_COUNT is None
-            and not self.get_batch_config(self.config)
-            and type(self).post_process is TwilioStream.post_process
+    def page_output(self, context: Context | None) -> PageOutput:
+        """The page path for this partition, with the SDK's bookmark and STATE steps."""
+        def records_written(count: int) -> None:
+            self.record_counter.increment(count)
+            self.state_manager.is_flushed = False
+
+        return PageOutput(
+            writer=self.tap.message_writer,
+            transform=self.transformer,
+            stream=self.unmapped_alias or self.name,
+            version=sdk_compat.stream_version(self),
+            partition_keys=sdk_compat.partition_keys(self, context) or {},
+            bookmark_key=self.bookmark_key,
+            keeps_greatest=self.keeps_greatest,
+            advance_bookmark=partial(sdk_compat.advance_bookmark, self, context=context),
+            records_written=records_written,
+            write_state=partial(sdk_compat.write_state_message, self),
+            state_every=self.STATE_MSG_FREQUENCY,
         )
 
-    def write_pages(self, context: Context | None) -> None:
-        """Each page's records converted, written, counted and given to the bookmark, and
-        the STATE written at the SDK's cadence: what `_sync_records` does per record."""
-        write_records = self._tap.message_writer.write_records
-        transform = self.transformer
-        alias, version = self.unmapped_alias, self._stream_version
-        missing_keys = self._get_state_partition_context(context) or {}
-        every = self.STATE_MSG_FREQUENCY
-        written = 0
+    def pages_arrived(self, context: Context | None) -> Iterator[tuple[list[dict], dt.datetime]]:
+        """Each page with the time it reached the tap (its records' `time_extracted`)."""
         for page in self.request_pages(context):
-            records = [transform(row) for row in page]
-            for key, value in missing_keys.items():  # what _process_record adds
-                for record in records:
-                    if key not in record:
-                        record[key] = value
-            extracted = self.page_arrived or dt.datetime.now(dt.timezone.utc)
-            write_records(alias, records, version, extracted)
-            self.state_manager.is_flushed = False
-            for record in records:  # the bookmark: the SDK's step, per record
-                self._increment_stream_state(record, context=context)
-            self.record_counter.increment(len(records))
-            if (written + len(records)) // every > written // every:
-                self._write_state_message()
-            written += len(records)
+            yield page, self.page_arrived or dt.datetime.now(dt.timezone.utc)
 
     def generate_child_contexts(self, record: dict, context: Context | None) -> Iterator[Context]:
         # No context at all (not a None one) for a record without children: the SDK would
@@ -531,25 +451,6 @@ class TwilioStream(RESTStream[str]):
         child = dict(context or {})
         child.update({key: record[field] for key, field in self.child_keys.items()})
         return child
-
-
-class RecordCounter(metrics.Counter):
-    """The SDK's record counter (the `record_count` METRIC lines), reading the clock every
-    100 records (or every page) instead of at every record (~3% of the main thread)."""
-
-    CHECK_EVERY = 100
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.unchecked = 0
-
-    def increment(self, value: int = 1) -> None:
-        self.value += value
-        self.unchecked += value
-        if self.unchecked >= self.CHECK_EVERY:
-            self.unchecked = 0
-            if self._ready_to_log():
-                self._pop()
 
 
 logging.getLogger("backoff").setLevel(logging.CRITICAL)

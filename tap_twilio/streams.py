@@ -88,14 +88,14 @@ class AccountsStream(TwilioStream):
         for account in accounts:
             created = to_rfc3339(account.get("date_created"))
             if created:
-                self._tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
+                self.tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
 
     def plan_prefetch(self, accounts: list[dict]) -> None:
         """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
-        if not self._tap.prefetcher.enabled:
+        if not self.tap.prefetcher.enabled:
             return
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        self._tap.prefetcher.plan([
+        self.tap.prefetcher.plan([
             child.prefetch_entry({"account_sid": account["sid"]})
             for account in accounts
             if self.has_children(account)

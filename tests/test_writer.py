@@ -21,8 +21,8 @@ from singer_sdk.singerlib import (
     StateMessage,
 )
 
+from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
 from tap_twilio.streams import STREAM_NAMES, STREAM_TYPES
-from tap_twilio.tap import EncodedStateWriter, RecordBufferingWriter
 from tests.tap_runner import TapRun, catalog_selecting, record_key, run_tap, truth
 
 
@@ -143,8 +143,8 @@ def test_deselected_properties_are_not_written(emulator) -> None:
     assert narrow.last_state == full.last_state
 
 
-def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
+def test_write_records_writes_the_bytes_of_record_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
     raw_stdout = unbuffered_stdout(monkeypatch)
     writer = RecordBufferingWriter()
     record = {"sid": "SM1", "price": Decimal("-0.00750"), "num_media": 2,
@@ -157,7 +157,7 @@ def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.M
         ('my "alias"', 1700000000000, later), ("messages", None, stamp),
     ]
     for stream, version, extracted in calls:
-        writer.write_record(stream, record, version, extracted)
+        writer.write_records(stream, [record], version, extracted)
     writer.flush()
     expected = [RecordMessage(stream, record, version=version, time_extracted=extracted)
                 for stream, version, extracted in calls]
