@@ -1,6 +1,6 @@
 """What the tap writes to stdout: the message writer, the state writer, and the page path.
 
-The SDK's record loop (`Stream._sync_records`) writes a RECORD per record through the
+The SDK's record loop (in `Stream.sync`) writes a RECORD per record through the
 message writer. For a plain sync (see `TwilioStream.writes_pages`) the page path below does
 the loop's work once per page instead: each page's records converted, written in one go,
 counted, given to the bookmark, and a STATE written at the SDK's cadence.
