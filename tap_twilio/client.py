@@ -1,51 +1,43 @@
 """The stream: the glue between the SDK's hooks and the layers that read Twilio.
 
 `planning.py` decides what to ask for, `walking.py` walks the pages, `http.py` knows Twilio's
-errors and retries; this class hands them the settings, the partition's state and a fetch
-function, and gives the SDK the records. The SDK's generic request loop is replaced by
-`request_records` for three reasons that its hooks cannot express: a page is decoded inside
-the retried call (a 200 with a cut-off JSON body is retried, not fatal), a 403/404 on one
-subaccount is skipped with a warning, and parts of one list are read in parallel.
+errors (`retries.py` the SDK's retry hooks), `output.py` writes a plain sync's pages; this
+class hands them the settings, the partition's state and a fetch function. The SDK's
+generic request loop is replaced by `request_records` for what its hooks cannot express: a
+page decoded inside the retried call (a 200 with a cut-off JSON body is retried), a 403/404
+on one subaccount skipped with a warning, and parts of one list read in parallel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, partial
 from typing import Any, ClassVar
 
-import backoff
 import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
+from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
-from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
 from tap_twilio import schemas, sdk_compat
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
-    RETRIED_EXCEPTIONS,
     HostUnreachable,
     ResourceUnavailable,
-    backoff_waits,
     decode_json,
-    describe_failure,
     no_server_reason,
     read_body,
     response_error,
-    retry_after_seconds,
     url_origin,
 )
-from tap_twilio.output import PageOutput
+from tap_twilio.page_path import PagePathHooks
 from tap_twilio.planning import (
     DateFilter,
     ListQuery,
@@ -55,14 +47,14 @@ from tap_twilio.planning import (
     reading_window,
 )
 from tap_twilio.progress import StreamProgress
+from tap_twilio.retries import RetryHooks
 from tap_twilio.settings import log_level_param
-from tap_twilio.transform import RecordTransformer
 from tap_twilio.walking import ListShape, ListWalker
 
 API_VERSION_PATH = "/2010-04-01"
 
 
-class TwilioStream(RESTStream[str]):
+class TwilioStream(PagePathHooks, RetryHooks):
     """A Twilio list resource read page by page."""
 
     schema = StreamSchema(SchemaDirectory(schemas))
@@ -101,10 +93,6 @@ class TwilioStream(RESTStream[str]):
         if self.config.get("api_key_sid"):
             return HTTPBasicAuth(self.config["api_key_sid"], self.config["api_key_secret"])
         return HTTPBasicAuth(self.config["account_sid"], self.config["auth_token"])
-
-    @cached_property
-    def transformer(self) -> RecordTransformer:
-        return RecordTransformer(self.name, self.schema)
 
     @property
     def timeout(self) -> int:
@@ -256,11 +244,6 @@ class TwilioStream(RESTStream[str]):
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
             ) from None
 
-    def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
-        """The SDK's record counter, kept for the page path to count its pages' records."""
-        self.record_counter = super().get_record_counter(**kwargs)
-        return self.record_counter
-
     @cached_property
     def progress(self) -> StreamProgress:
         """Records and pages read so far, logged every few seconds (see progress.py)."""
@@ -275,7 +258,10 @@ class TwilioStream(RESTStream[str]):
         self.progress.start()
         try:
             if self.writes_pages:
-                self.page_output(context).write(self.pages_arrived(context))
+                # Each page with the time it reached the tap: its records' time_extracted.
+                self.page_output(context).write(
+                    (page, self.page_arrived or dt.datetime.now(dt.timezone.utc))
+                    for page in self.request_pages(context))
             else:  # the SDK's own record loop, record by record
                 yield from super().get_records(context)
         finally:
@@ -318,122 +304,6 @@ class TwilioStream(RESTStream[str]):
             " and the network"
         ) from None
 
-    def request_decorator(self, func: Any) -> Any:
-        return backoff.on_exception(
-            self.backoff_wait_generator,
-            RETRIED_EXCEPTIONS,
-            max_tries=int(self.config.get("max_retries", 8)) + 1,
-            max_time=int(self.config.get("max_retry_seconds", 600)),
-            on_backoff=self.backoff_handler,
-            on_giveup=self.giveup_handler,
-            jitter=None,  # the generator adds its own, after honouring Retry-After
-            logger=None,
-        )(func)
-
-    def backoff_wait_generator(self) -> Iterator[float]:  # type: ignore[override]
-        return backoff_waits()
-
-    def backoff_handler(self, details: Any) -> None:  # type: ignore[override]
-        exc = details.get("exception")
-        self.logger.warning(
-            "%s: retry %d in %.1fs%s after %s",
-            self.name,
-            details["tries"],
-            details["wait"],
-            " (Retry-After)" if exc is not None and retry_after_seconds(exc) is not None else "",
-            describe_failure(exc),
-        )
-
-    def giveup_handler(self, details: Any) -> None:
-        self.logger.error(
-            "%s: giving up after %d tries in %.0fs: %s",
-            self.name,
-            details["tries"],
-            details["elapsed"],
-            describe_failure(details.get("exception")),
-        )
-
-    # --- records ---------------------------------------------------------------------
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        return self.transformer(row)
-
-    # --- the page path: a plain sync writes whole pages (see output.py) -----------------
-    PER_PARTITION = ("writes_pages", "unmapped_alias", "syncs_children", "bookmark_key",
-                     "keeps_greatest")
-
-    page_arrived: dt.datetime | None = None  # when the page being handed over arrived
-
-    @cached_property
-    def writes_pages(self) -> bool:
-        """Whether this partition's sync writes whole pages (`output.PageOutput`) instead of
-        going through the SDK's record loop: when nothing the loop does per record could
-        change a record or add a message (nothing deselected, no type conformance, no
-        stream map, no child synced, no `--test` record limit, no BATCH messages)."""
-        return (
-            self.selected
-            and all(self.mask.values())
-            and self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE
-            and self.unmapped_alias is not None
-            and not self.syncs_children
-            and self.ABORT_AT_RECORD_COUNT is None
-            and not self.get_batch_config(self.config)
-            and type(self).post_process is TwilioStream.post_process
-        )
-
-    @cached_property
-    def unmapped_alias(self) -> str | None:
-        """The stream's name when no stream map changes its records (no maps configured, no
-        flattening), so records need not pass through the map; else None."""
-        maps = self.stream_maps
-        if len(maps) != 1 or type(maps[0]) is not SameRecordTransform:
-            return None
-        if maps[0].flattening_options and maps[0].flattening_enabled:
-            return None
-        return maps[0].stream_alias
-
-    @cached_property
-    def syncs_children(self) -> bool:
-        """Whether any child stream is to be synced (else no child context is made)."""
-        return any(c.selected or c.has_selected_descendents for c in self.child_streams)
-
-    @cached_property
-    def bookmark_key(self) -> str | None:
-        """The replication key when records advance a bookmark (incremental), else None."""
-        if self.replication_method != REPLICATION_INCREMENTAL:
-            return None
-        return self.replication_key or None
-
-    @cached_property
-    def keeps_greatest(self) -> bool:
-        """Whether the SDK's bookmark is the greatest value seen (an unsorted stream)."""
-        return not self.is_sorted and self.check_sorted
-
-    def page_output(self, context: Context | None) -> PageOutput:
-        """The page path for this partition, with the SDK's bookmark and STATE steps."""
-        def records_written(count: int) -> None:
-            self.record_counter.increment(count)
-            self.state_manager.is_flushed = False
-
-        return PageOutput(
-            writer=self.tap.message_writer,
-            transform=self.transformer,
-            stream=self.unmapped_alias or self.name,
-            version=sdk_compat.stream_version(self),
-            partition_keys=sdk_compat.partition_keys(self, context) or {},
-            bookmark_key=self.bookmark_key,
-            keeps_greatest=self.keeps_greatest,
-            advance_bookmark=partial(sdk_compat.advance_bookmark, self, context=context),
-            records_written=records_written,
-            write_state=partial(sdk_compat.write_state_message, self),
-            state_every=self.STATE_MSG_FREQUENCY,
-        )
-
-    def pages_arrived(self, context: Context | None) -> Iterator[tuple[list[dict], dt.datetime]]:
-        """Each page with the time it reached the tap (its records' `time_extracted`)."""
-        for page in self.request_pages(context):
-            yield page, self.page_arrived or dt.datetime.now(dt.timezone.utc)
-
     def generate_child_contexts(self, record: dict, context: Context | None) -> Iterator[Context]:
         # No context at all (not a None one) for a record without children: the SDK would
         # otherwise log "Context for child streams ... is null" once per such record (85% of
@@ -452,5 +322,3 @@ class TwilioStream(RESTStream[str]):
         child.update({key: record[field] for key, field in self.child_keys.items()})
         return child
 
-
-logging.getLogger("backoff").setLevel(logging.CRITICAL)
