@@ -13,8 +13,8 @@ The SDK's per-record type conformance is switched off, so the tap converts recor
 
 Which fields get which converter is computed once per stream from its schema
 (:class:`RecordTransformer`; the converters are in values.py). A value that does not parse
-raises :class:`TransformError` naming the
-stream, the field and the value: bad data is never turned into a silent null.
+raises :class:`TransformError` naming the stream, the field and the value: bad data is never
+turned into a silent null.
 """
 
 from __future__ import annotations
@@ -133,10 +133,10 @@ class RecordTransformer:
     schema's properties (the input record is not modified), with date-time / date / number /
     integer fields converted. Fields missing from the record stay missing.
 
-    It runs on every record, so it is written for speed (about 2 µs per message instead of
-    8): the key filter is a plain copy when the record has no unknown keys, Twilio's usual
-    date-time layout ("Tue, 31 Aug 2010 20:36:28 +0000") is rewritten inline from its
-    remembered day part, and the other conversions are memoized per field (see MEMO_SIZE).
+    It runs on every record, so it is written for speed: the key filter is a plain copy when
+    the record has no unknown keys, Twilio's usual date-time layout ("Tue, 31 Aug 2010
+    20:36:28 +0000") is rewritten inline from its remembered day part, and the other
+    conversions are memoized per field (see MEMO_SIZE).
     The results are those of the ``to_*`` functions.
     """
 

@@ -40,7 +40,7 @@ _DAYS_IN_MONTH = {
     "12": "31",
 }
 # Twilio's own layout, "Tue, 31 Aug 2010 20:36:28 +0000": one regex does the whole validation
-# except the day-of-month range (measured: ~3x faster than email.utils + datetime).
+# except the day-of-month range, faster than email.utils + datetime.
 RFC2822_TWILIO = re.compile(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
     r"(\d{4}) ((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d) ([+-](?:[01]\d|2[0-3])[0-5]\d|GMT|UTC?|Z)\Z",
