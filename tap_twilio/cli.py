@@ -96,8 +96,8 @@ def cli(argv: list[str] | None = None) -> None:
 
 def end_process() -> NoReturn:
     """Exit 0 now that everything is written, without the interpreter's teardown (freeing
-    every module's objects one by one: ~0.15 s after each run, measured, a sixth of a
-    10,000-record extraction). The exit handlers still run (logging's flush among them) and
+    every module's objects one by one, a noticeable part of a short run: see
+    docs/architecture.md). The exit handlers still run (logging's flush among them) and
     stdout is flushed; if that fails the output is incomplete, and the exit code says so."""
     atexit._run_exitfuncs()  # what sys.exit would run, in the same order
     try:

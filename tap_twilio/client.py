@@ -1,51 +1,43 @@
 """The stream: the glue between the SDK's hooks and the layers that read Twilio.
 
 `planning.py` decides what to ask for, `walking.py` walks the pages, `http.py` knows Twilio's
-errors and retries; this class hands them the settings, the partition's state and a fetch
-function, and gives the SDK the records. The SDK's generic request loop is replaced by
-`request_records` for three reasons that its hooks cannot express: a page is decoded inside
-the retried call (a 200 with a cut-off JSON body is retried, not fatal), a 403/404 on one
-subaccount is skipped with a warning, and parts of one list are read in parallel.
+errors (`retries.py` the SDK's retry hooks), `output.py` writes a plain sync's pages; this
+class hands them the settings, the partition's state and a fetch function. The SDK's
+generic request loop is replaced by `request_records` for what its hooks cannot express: a
+page decoded inside the retried call (a 200 with a cut-off JSON body is retried), a 403/404
+on one subaccount skipped with a warning, and parts of one list read in parallel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, partial
 from typing import Any, ClassVar
 
-import backoff
 import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
+from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers._state import increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
-from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
-from tap_twilio import schemas
+from tap_twilio import schemas, sdk_compat
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
-    RETRIED_EXCEPTIONS,
     HostUnreachable,
     ResourceUnavailable,
-    backoff_waits,
     decode_json,
-    describe_failure,
     no_server_reason,
     read_body,
     response_error,
-    retry_after_seconds,
     url_origin,
 )
+from tap_twilio.page_path import PagePathHooks
 from tap_twilio.planning import (
     DateFilter,
     ListQuery,
@@ -55,12 +47,12 @@ from tap_twilio.planning import (
     reading_window,
 )
 from tap_twilio.progress import StreamProgress
+from tap_twilio.retries import RetryHooks
 from tap_twilio.settings import log_level_param
-from tap_twilio.transform import RecordTransformer
 from tap_twilio.walking import ListShape, ListWalker
 
 
-class TwilioStream(RESTStream[str]):
+class TwilioStream(PagePathHooks, RetryHooks):
     """A Twilio list resource read page by page."""
 
     schema = StreamSchema(SchemaDirectory(schemas))
@@ -90,6 +82,10 @@ class TwilioStream(RESTStream[str]):
     # (Twilio answers an empty list), so that the child stream's endpoint is tested too.
     asks_every_child = False
 
+    def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
+        self.tap = tap  # the TapTwilio that made this stream: its writer, limiter, prefetcher
+        super().__init__(tap, *args, **kwargs)
+
     @property
     def url_base(self) -> str:
         return self.host_url
@@ -115,12 +111,8 @@ class TwilioStream(RESTStream[str]):
         account = (context or {}).get("account_sid")
         if self.family is API_2010 or not account or account == self.config["account_sid"]:
             return self.authenticator
-        token = self._tap.account_tokens.get(account)
+        token = self.tap.account_tokens.get(account)
         return HTTPBasicAuth(account, token) if token else None
-
-    @cached_property
-    def transformer(self) -> RecordTransformer:
-        return RecordTransformer(self.name, self.schema)
 
     @property
     def timeout(self) -> int:
@@ -187,7 +179,7 @@ class TwilioStream(RESTStream[str]):
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
         sid = (context or {}).get("account_sid")
-        created: dict[str, dt.date] = getattr(self._tap, "account_created", {})
+        created: dict[str, dt.date] = getattr(self.tap, "account_created", {})
         return created.get(sid) if sid else None
 
     # --- reading pages ---------------------------------------------------------------
@@ -212,14 +204,14 @@ class TwilioStream(RESTStream[str]):
     def request_pages(self, context: Context | None) -> Iterator[list[dict]]:
         """The partition's raw records, page by page, as they arrive."""
         if self.credentials(context) is None:
-            self._tap.say_once(
+            self.tap.say_once(
                 "Twilio's newer APIs serve a subaccount's data only to its own credentials: "
                 "with an API key, only the key's own account is read on them (give "
                 "auth_token to read every account)"
             )
             return
         # First pages fetched ahead, while an earlier list was read (see concurrency.py).
-        fetched = self._tap.prefetcher.take(self.prefetch_key(context))
+        fetched = self.tap.prefetcher.take(self.prefetch_key(context))
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
         walker = self.walker(context)
         with self.get_http_request_counter() as counter:
@@ -286,17 +278,15 @@ class TwilioStream(RESTStream[str]):
             method="GET", url=url, params=params, headers=self.http_headers, auth=auth
         )
         account = (context or {}).get("account_sid") or self.config["account_sid"]
-        with self._tap.limiter.slot(account):  # Twilio limits requests in flight per account
+        with self.tap.limiter.slot(account):  # Twilio limits requests in flight per account
             try:
                 response = self.requests_session.send(request, timeout=self.timeout,
                                                       stream=True)
             except requests.exceptions.ConnectionError as exc:
                 self.stop_if_no_server(request.url or url, exc)
                 raise
-            self._tap.answered_origins.add(url_origin(request.url or url))
-            self._write_request_duration_log(
-                endpoint=self.path, response=response, context=context, extra_tags=None
-            )
+            self.tap.answered_origins.add(url_origin(request.url or url))
+            sdk_compat.log_request_duration(self, response, context)
             self.validate_response(response, context)
             content = read_body(response)
         try:
@@ -306,35 +296,38 @@ class TwilioStream(RESTStream[str]):
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
             ) from None
 
-    def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
-        """The SDK's record counter (its metric and tags), as a RecordCounter."""
-        sdk = super().get_record_counter(**kwargs)
-        self.record_counter = RecordCounter(sdk.metric, sdk.tags, log_interval=sdk.log_interval)
-        return self.record_counter
-
     @cached_property
     def progress(self) -> StreamProgress:
         """Records and pages read so far, logged every few seconds (see progress.py)."""
         return StreamProgress(self.name, self.logger)
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
+        # Called once per partition, when the catalog, the stream maps and `--test`'s
+        # record limit are set: what the partition's sync can skip is decided anew here.
+        for name in self.PER_PARTITION:
+            self.__dict__.pop(name, None)
+        self.page_arrived = None
         self.progress.start()
         try:
             if self.writes_pages:
-                self.write_pages(context)  # yields nothing: see writes_pages
-            else:
+                # Each page with the time it reached the tap: its records' time_extracted.
+                self.page_output(context).write(
+                    (page, self.page_arrived or dt.datetime.now(dt.timezone.utc))
+                    for page in self.request_pages(context))
+            else:  # the SDK's own record loop, record by record
                 yield from super().get_records(context)
         finally:
             self.progress.stop()
+            self.tap.message_writer.flush()  # a failure still leaves what was read on stdout
 
     @cached_property
-    def _thread_local(self) -> threading.local:
+    def thread_local(self) -> threading.local:
         return threading.local()
 
     @property
     def requests_session(self) -> requests.Session:
         """One session per thread, so parallel slices never share a connection pool."""
-        local = self._thread_local
+        local = self.thread_local
         if not hasattr(local, "session"):
             local.session = requests.Session()
         return local.session
@@ -354,215 +347,12 @@ class TwilioStream(RESTStream[str]):
         this run found no server; once it has answered, the same failure is transient and
         retried (a restart, a failover)."""
         origin, reason = url_origin(url), no_server_reason(exc)
-        if reason is None or origin in self._tap.answered_origins:
+        if reason is None or origin in self.tap.answered_origins:
             return
         raise HostUnreachable(
             f"could not connect to {origin}: {reason}; check base_url, region, edge and the "
             "network"
         ) from None
-
-    def request_decorator(self, func: Any) -> Any:
-        return backoff.on_exception(
-            self.backoff_wait_generator,
-            RETRIED_EXCEPTIONS,
-            max_tries=int(self.config.get("max_retries", 8)) + 1,
-            max_time=int(self.config.get("max_retry_seconds", 600)),
-            on_backoff=self.backoff_handler,
-            on_giveup=self.giveup_handler,
-            jitter=None,  # the generator adds its own, after honouring Retry-After
-            logger=None,
-        )(func)
-
-    def backoff_wait_generator(self) -> Iterator[float]:  # type: ignore[override]
-        return backoff_waits()
-
-    def backoff_handler(self, details: Any) -> None:  # type: ignore[override]
-        exc = details.get("exception")
-        self.logger.warning(
-            "%s: retry %d in %.1fs%s after %s",
-            self.name,
-            details["tries"],
-            details["wait"],
-            " (Retry-After)" if exc is not None and retry_after_seconds(exc) is not None else "",
-            describe_failure(exc),
-        )
-
-    def giveup_handler(self, details: Any) -> None:
-        self.logger.error(
-            "%s: giving up after %d tries in %.0fs: %s",
-            self.name,
-            details["tries"],
-            details["elapsed"],
-            describe_failure(details.get("exception")),
-        )
-
-    # --- records ---------------------------------------------------------------------
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        return self.transformer(row)
-
-    def _increment_stream_state(
-        self, latest_record: dict, *, context: Context | None = None
-    ) -> None:
-        # singer-sdk 0.54.9's StreamStateManager.increment_state looks the partition's state
-        # up for every record (a context dict filtered, the partitions list searched). The
-        # records of one partition come with one context object, so here the lookup is
-        # made once per partition; the bookmark update itself is the SDK's, and it is only
-        # asked when it can change something.
-        key = self.bookmark_key
-        if key is None:
-            super()._increment_stream_state(latest_record, context=context)
-            return
-        value = latest_record.get(key)
-        if value is None:
-            return  # what the SDK does too, after building a warning we drop (~3% of CPU)
-        cached = self.__dict__.get("partition_state")
-        if cached is None or cached[0] is not context:
-            cached = [context, self.state_manager.get_context_state(context), None]
-            self.__dict__["partition_state"] = cached
-        if self.keeps_greatest and type(value) is str:
-            # Unsorted, the SDK keeps the greatest value it is given (RFC 3339 strings in
-            # UTC compare as the times do): a value not above the greatest given is a no-op.
-            if cached[2] is not None and value <= cached[2]:
-                return
-            cached[2] = value
-        increment_state(cached[1], latest_record=latest_record, replication_key=key,
-                        is_sorted=self.is_sorted, check_sorted=self.check_sorted)
-
-    @cached_property
-    def bookmark_key(self) -> str | None:
-        """The replication key when records advance a bookmark (incremental), else None."""
-        if self.replication_method != REPLICATION_INCREMENTAL:
-            return None
-        return self.replication_key or None
-
-    @cached_property
-    def keeps_greatest(self) -> bool:
-        """Whether the SDK's bookmark is the greatest value seen (an unsorted stream)."""
-        return not self.is_sorted and self.check_sorted
-
-    def _process_record(
-        self, record: dict, child_context: Context | None = None,
-        partition_context: Context | None = None,
-    ) -> None:
-        # The SDK's step adds the partition's keys a record lacks and syncs its children:
-        # with no child synced and the keys there (Twilio records carry `account_sid`), it
-        # has nothing to do (~2% of the main thread).
-        if self.syncs_children or (partition_context and
-                                   not partition_context.keys() <= record.keys()):
-            super()._process_record(record, child_context=child_context,
-                                    partition_context=partition_context)
-
-    # --- the per-record fast path -----------------------------------------------------
-    # singer-sdk 0.54.9 does generic work for every record that changes nothing in the usual
-    # case. What can be skipped is decided once per sync of a partition (the catalog and the
-    # stream maps are fixed by then; `--test` selects streams just before it syncs them).
-    PER_SYNC = ("fast_record_writer", "unmapped_alias", "syncs_children", "partition_state",
-                "bookmark_key", "keeps_greatest", "writes_pages")
-
-    page_arrived: dt.datetime | None = None  # when the page being emitted was handed over
-
-    def sync(self, context: Context | None = None) -> None:
-        for name in self.PER_SYNC:
-            self.__dict__.pop(name, None)
-        self.page_arrived = None
-        super().sync(context)
-
-    @cached_property
-    def fast_record_writer(self) -> Callable[..., None] | None:
-        """The writer's `write_record` when records can skip the SDK's generic steps.
-
-        The SDK's `_write_record_message` walks every property of every record
-        (`pop_deselected_record_properties`, ~20% of the CPU per record; it changes nothing
-        when nothing is deselected), conforms types (nothing to do at level NONE), and builds
-        a RecordMessage dataclass and its dict (~15% of the main thread) to encode it. With
-        nothing deselected, this path writes the same bytes straight from the record.
-        A catalog that deselects any property takes the SDK's path.
-        """
-        if not all(self.mask.values()) or self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:
-            return None
-        return getattr(self._tap.message_writer, "write_record", None)
-
-    @cached_property
-    def unmapped_alias(self) -> str | None:
-        """The stream's name when no stream map changes its records (no maps configured, no
-        flattening), so records need not pass through the map; else None."""
-        maps = self.stream_maps
-        if len(maps) != 1 or type(maps[0]) is not SameRecordTransform:
-            return None
-        if maps[0].flattening_options and maps[0].flattening_enabled:
-            return None
-        return maps[0].stream_alias
-
-    @cached_property
-    def syncs_children(self) -> bool:
-        """Whether any child stream is to be synced (else no child context is made)."""
-        return any(c.selected or c.has_selected_descendents for c in self.child_streams)
-
-    def _write_record_message(self, record: dict) -> None:
-        write_record = self.fast_record_writer
-        if write_record is None:
-            super()._write_record_message(record)
-            return
-        # time_extracted: when the record's page reached the tap (the SDK reads the clock
-        # for every record, ~5% of the main thread).
-        extracted = self.page_arrived or dt.datetime.now(dt.timezone.utc)
-        alias = self.unmapped_alias
-        if alias is not None:
-            write_record(alias, record, self._stream_version, extracted)
-        else:
-            for stream_map in self.stream_maps:
-                mapped_record = stream_map.transform(record)
-                if mapped_record is not None:
-                    write_record(stream_map.stream_alias, mapped_record, self._stream_version,
-                                 extracted)
-        self.state_manager.is_flushed = False
-
-    @cached_property
-    def writes_pages(self) -> bool:
-        """Whether this sync writes whole pages itself instead of record by record.
-
-        The SDK's `_sync_records` loop runs a dozen steps per record (limit check,
-        `post_process`, `_process_record`, writing, state, counter) that, for a plain
-        sync, do the same for every record of a page: ~25% of the main thread. With
-        nothing they could change (nothing deselected, no stream map, no child synced, no
-        `--test` record limit, no BATCH messages), `write_pages` does them once per page
-        and the SDK's loop, which still begins and ends the partition, sees no record.
-        """
-        return (
-            self.selected
-            and self.fast_record_writer is not None
-            and self.unmapped_alias is not None
-            and not self.syncs_children
-            and self.ABORT_AT_RECORD_COUNT is None
-            and not self.get_batch_config(self.config)
-            and type(self).post_process is TwilioStream.post_process
-        )
-
-    def write_pages(self, context: Context | None) -> None:
-        """Each page's records converted, written, counted and given to the bookmark, and
-        the STATE written at the SDK's cadence: what `_sync_records` does per record."""
-        write_records = self._tap.message_writer.write_records
-        transform = self.transformer
-        alias, version = self.unmapped_alias, self._stream_version
-        missing_keys = self._get_state_partition_context(context) or {}
-        every = self.STATE_MSG_FREQUENCY
-        written = 0
-        for page in self.request_pages(context):
-            records = [transform(row) for row in page]
-            for key, value in missing_keys.items():  # what _process_record adds
-                for record in records:
-                    if key not in record:
-                        record[key] = value
-            extracted = self.page_arrived or dt.datetime.now(dt.timezone.utc)
-            write_records(alias, records, version, extracted)
-            self.state_manager.is_flushed = False
-            for record in records:  # the bookmark: the SDK's step, per record
-                self._increment_stream_state(record, context=context)
-            self.record_counter.increment(len(records))
-            if (written + len(records)) // every > written // every:
-                self._write_state_message()
-            written += len(records)
 
     def generate_child_contexts(self, record: dict, context: Context | None) -> Iterator[Context]:
         # No context at all (not a None one) for a record without children: the SDK would
@@ -582,24 +372,3 @@ class TwilioStream(RESTStream[str]):
         child.update({key: record.get(field) for key, field in self.child_keys.items()})
         return child
 
-
-class RecordCounter(metrics.Counter):
-    """The SDK's record counter (the `record_count` METRIC lines), reading the clock every
-    100 records (or every page) instead of at every record (~3% of the main thread)."""
-
-    CHECK_EVERY = 100
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.unchecked = 0
-
-    def increment(self, value: int = 1) -> None:
-        self.value += value
-        self.unchecked += value
-        if self.unchecked >= self.CHECK_EVERY:
-            self.unchecked = 0
-            if self._ready_to_log():
-                self._pop()
-
-
-logging.getLogger("backoff").setLevel(logging.CRITICAL)

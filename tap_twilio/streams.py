@@ -89,21 +89,21 @@ class AccountsStream(TwilioStream):
         for account in accounts:
             token = account.get("auth_token")
             if token and account["sid"] != self.config["account_sid"]:
-                self._tap.account_tokens[account["sid"]] = token
+                self.tap.account_tokens[account["sid"]] = token
 
     def remember_creation_days(self, accounts: list[dict]) -> None:
         """Children slice a full history from the day their account was created."""
         for account in accounts:
             created = to_rfc3339(account.get("date_created"))
             if created:
-                self._tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
+                self.tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
 
     def plan_prefetch(self, accounts: list[dict]) -> None:
         """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
-        if not self._tap.prefetcher.enabled:
+        if not self.tap.prefetcher.enabled:
             return
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        self._tap.prefetcher.plan([
+        self.tap.prefetcher.plan([
             child.prefetch_entry({"account_sid": account["sid"]})
             for account in accounts
             if self.has_children(account)

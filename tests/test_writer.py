@@ -21,8 +21,8 @@ from singer_sdk.singerlib import (
     StateMessage,
 )
 
+from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
 from tap_twilio.streams import DEFAULT_STREAM_NAMES, STREAM_TYPES
-from tap_twilio.tap import EncodedStateWriter, RecordBufferingWriter
 from tests.tap_runner import TapRun, catalog_selecting, record_key, run_tap, truth
 
 
@@ -143,8 +143,8 @@ def test_deselected_properties_are_not_written(emulator) -> None:
     assert narrow.last_state == full.last_state
 
 
-def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
+def test_write_records_writes_the_bytes_of_record_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page path's RECORD lines are those the SDK's writer makes of a RecordMessage."""
     raw_stdout = unbuffered_stdout(monkeypatch)
     writer = RecordBufferingWriter()
     record = {"sid": "SM1", "price": Decimal("-0.00750"), "num_media": 2,
@@ -157,7 +157,7 @@ def test_write_record_writes_the_bytes_of_a_record_message(monkeypatch: pytest.M
         ('my "alias"', 1700000000000, later), ("messages", None, stamp),
     ]
     for stream, version, extracted in calls:
-        writer.write_record(stream, record, version, extracted)
+        writer.write_records(stream, [record], version, extracted)
     writer.flush()
     expected = [RecordMessage(stream, record, version=version, time_extracted=extracted)
                 for stream, version, extracted in calls]
@@ -313,3 +313,40 @@ def test_a_run_whose_last_stream_writes_records_ends_with_a_state(emulator) -> N
     types = message_types(second)
     assert ("RECORD", "alerts") in types
     assert second.last_state == first.last_state
+
+
+def test_the_page_path_does_per_page_what_the_sdk_loop_does_per_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each page's records converted, given the partition's keys they lack, written, counted;
+    the bookmark given the page's latest dated record only; a STATE every `state_every`."""
+    from tap_twilio.output import PageOutput
+
+    raw_stdout = unbuffered_stdout(monkeypatch)
+    writer = RecordBufferingWriter()
+    bookmarks: list[dict] = []
+    counted: list[int] = []
+    states: list[int] = []
+    output = PageOutput(
+        writer=writer, transform=lambda row: {**row, "seen": True}, stream="calls",
+        version=None, partition_keys={"account_sid": "AC1"}, bookmark_key="start_time",
+        keeps_greatest=True, advance_bookmark=bookmarks.append,
+        records_written=counted.append, write_state=lambda: states.append(len(counted)),
+        state_every=3,
+    )
+    stamp = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    pages = [
+        [{"sid": "CA1", "start_time": "2026-01-01T10:00:00+00:00"},
+         {"sid": "CA2", "start_time": "2026-01-01T12:00:00+00:00", "account_sid": "AC2"}],
+        [{"sid": "CA3", "start_time": None}, {"sid": "CA4", "start_time": None}],
+        [{"sid": "CA5", "start_time": "2026-01-01T11:00:00+00:00"}],
+    ]
+    output.write((page, stamp) for page in pages)
+    writer.flush()
+    records = [json.loads(line)["record"] for line in raw_stdout.data.splitlines()]
+    assert [record["sid"] for record in records] == ["CA1", "CA2", "CA3", "CA4", "CA5"]
+    assert [record["account_sid"] for record in records] == ["AC1", "AC2", "AC1", "AC1", "AC1"]
+    assert all(record["seen"] for record in records)
+    assert [record["sid"] for record in bookmarks] == ["CA2", "CA5"]  # no date on page 2
+    assert counted == [2, 2, 1]
+    assert states == [2]  # after the 3rd record (its page ends at the 4th), not again at 5

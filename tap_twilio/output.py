@@ -1,0 +1,219 @@
+"""What the tap writes to stdout: the message writer, the state writer, and the page path.
+
+The SDK's record loop (in `Stream.sync`) writes a RECORD per record through the
+message writer. For a plain sync (see `TwilioStream.writes_pages`) the page path below does
+the loop's work once per page instead: each page's records converted, written in one go,
+counted, given to the bookmark, and a STATE written at the SDK's cadence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder, serialize_jsonl
+from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
+
+
+class RecordBufferingWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, writing RECORD lines in blocks of about 1 MiB.
+
+    The SDK's writer writes and flushes stdout after every message: one `write` syscall per
+    record. Letting `sys.stdout`'s buffer collect them is not enough: with PYTHONUNBUFFERED
+    set (common in containers) `sys.stdout.buffer` is the raw file. So the records collect
+    in a buffer of our own, written out when it is full and before every other message
+    (SCHEMA, STATE, ...): a target still receives every record before the STATE that covers
+    it, and records a killed run never wrote are re-read from that STATE. Each write lets
+    the page-reading threads take the GIL, so the blocks are large.
+
+    The SDK writes a stream's SCHEMA each time it syncs a partition: once per account, and
+    for `message_media` once per message with media. Loaders of the pipelinewise family and
+    target-duckdb load what they hold at every SCHEMA, so thousands of identical SCHEMA
+    lines became thousands of tiny loads. A SCHEMA line identical to the stream's last one
+    is not written again; a changed one (another stream map's schema) is.
+    """
+
+    BLOCK_BYTES = 1024 * 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending = bytearray()
+        self.frame: tuple | None = None  # (stream, version, time_extracted) of the last record
+        self.frame_bytes = (b"", b"")
+        self.schema_lines: dict[str, bytes] = {}  # stream -> its last SCHEMA line
+        self.state_is_last = False  # whether the last message written is a STATE
+        self.records_written: Counter[str] = Counter()  # RECORD messages per stream name
+
+    def write_message(self, message: Message) -> None:
+        line = self.format_message(message)
+        if isinstance(message, SchemaMessage):
+            if self.schema_lines.get(message.stream) == line:
+                return
+            self.schema_lines[message.stream] = bytes(line)
+        self.state_is_last = isinstance(message, StateMessage)
+        if isinstance(message, RecordMessage):
+            self.records_written[message.stream] += 1
+        self.pending += line
+        if len(self.pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
+            self.flush()
+
+    def serialize_message(self, message: Message) -> bytearray:
+        """The SDK's line for a message, encoded from the message's own values.
+
+        `message.to_dict()` deep-copies the whole message (`dataclasses.asdict`) only to
+        encode it. A STATE message holds every partition's bookmark and the SDK writes one
+        per partition (and a SCHEMA per partition), so with many subaccounts the copying
+        grew with the square of their number.
+        """
+        return serialize_jsonl(message_fields(message))
+
+    def write_records(
+        self, stream: str, records: list[dict], version: int | None,
+        time_extracted: dt.datetime,
+    ) -> None:
+        """A page's RECORD messages: the bytes `write_message(RecordMessage(...))` writes
+        for each. Only the record itself is encoded per record; the message's other keys
+        are the same for a page's records, so their bytes are encoded once."""
+        self.state_is_last = False
+        self.records_written[stream] += len(records)
+        frame = (stream, version, time_extracted)
+        if frame != self.frame:
+            self.frame, self.frame_bytes = frame, self.record_frame(*frame)
+        prefix, suffix = self.frame_bytes
+        pending, encode_into = self.pending, encoder.encode_into
+        for record in records:
+            pending += prefix
+            encode_into(record, pending, -1)  # -1: append
+            pending += suffix
+            if len(pending) >= self.BLOCK_BYTES:
+                self.flush()  # empties `pending` in place
+
+    @staticmethod
+    def record_frame(
+        stream: str, version: int | None, time_extracted: dt.datetime
+    ) -> tuple[bytes, bytes]:
+        """The bytes of a RECORD line before and after its record, by the same encoder."""
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": 0}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = time_extracted
+        encoded = encoder.encode(message)
+        cut = encoded.index(b',"record":0') + len(b',"record":')
+        return encoded[:cut], encoded[cut + 1 :] + b"\n"
+
+    def flush(self) -> None:
+        """Write out the buffered lines and flush stdout."""
+        # Taken out of the buffer before writing: a signal handler that writes the STATE
+        # while this write is under way must not write these lines a second time.
+        rest = bytes(self.pending)
+        self.pending.clear()
+        while rest:
+            written = sys.stdout.buffer.write(rest)
+            rest = rest[written or 0 :]  # a raw file may write only part (or None: nothing)
+        sys.stdout.flush()
+
+
+def message_fields(message: Message) -> dict[str, Any]:
+    """What `message.to_dict()` holds (the fields that are not None), not copied."""
+    if type(message).to_dict is not Message.to_dict:
+        return message.to_dict()  # a type with its own, not the generic copy (RECORD's)
+    fields = {}
+    for field in dataclasses.fields(message):
+        value = getattr(message, field.name)
+        if dataclasses.is_dataclass(value):
+            return message.to_dict()  # the SDK converts nested dataclasses: its own way
+        if value is not None:
+            fields[field.name] = value
+    return fields
+
+
+class EncodedStateWriter:
+    """What the SDK's StateWriter does (a STATE message only when the state changed),
+    remembering the last state written as its JSON bytes instead of as a deep copy.
+
+    The SDK deep-copies the whole state after each STATE message, one per partition: with
+    many subaccounts that grew with the square of their number. Equal bytes mean an equal
+    state; a state equal but in another key order is written again, which a target takes
+    as it is.
+    """
+
+    def __init__(self, message_writer: RecordBufferingWriter) -> None:
+        self.message_writer = message_writer
+        self.last_written: bytes | None = None
+
+    def write_state(self, state: Any) -> None:
+        encoded = encoder.encode(state)
+        if encoded != self.last_written:
+            self.message_writer.write_message(StateMessage(value=state))
+            self.last_written = encoded
+
+    def write_final_state(self, state: Any) -> None:
+        """The run's last message: a STATE covering everything written before it.
+
+        `write_state` skips a state equal to the last one written, so a stream that read
+        only records at or before its bookmark (a resumed run re-reading its lookback) left
+        its RECORDs after the last STATE. A target that keeps the last STATE it saw (e.g.
+        target-jsonl piped to `tail -1`) then has none to resume from.
+        """
+        self.write_state(state)
+        if not self.message_writer.state_is_last:
+            self.message_writer.write_message(StateMessage(value=state))
+
+
+@dataclasses.dataclass
+class PageOutput:
+    """Where a plain sync's pages go: what the SDK's record loop does per record, per page.
+
+    Handed everything it needs by the stream (see `TwilioStream.page_output`); the bookmark
+    and STATE steps are the SDK's own, passed in as functions.
+    """
+
+    writer: RecordBufferingWriter
+    transform: Callable[[dict], dict]  # a raw Twilio record -> the record written
+    stream: str  # the name RECORDs are written under
+    version: int | None  # RECORD's `version` (see sdk_compat.stream_version)
+    partition_keys: Mapping[str, Any]  # added to each record lacking them
+    bookmark_key: str | None  # the replication key when records advance a bookmark
+    keeps_greatest: bool  # the bookmark is the greatest value given (an unsorted stream)
+    advance_bookmark: Callable[[dict], None]  # the SDK's bookmark step for one record
+    records_written: Callable[[int], None]  # counts records, marks the state changed
+    write_state: Callable[[], None]  # the SDK's STATE (only when the state changed)
+    state_every: int  # a STATE after every this many records, as the SDK's loop
+
+    def write(self, pages: Iterable[tuple[list[dict], dt.datetime]]) -> None:
+        """Write each (page, time its page arrived) and advance the bookmark."""
+        written = 0
+        for page, extracted in pages:
+            records = self.records(page)
+            self.writer.write_records(self.stream, records, self.version, extracted)
+            self.records_written(len(records))
+            self.advance(records)
+            if (written + len(records)) // self.state_every > written // self.state_every:
+                self.write_state()
+            written += len(records)
+
+    def records(self, page: list[dict]) -> list[dict]:
+        """A page's records as written: converted, with the partition's keys."""
+        records = [self.transform(row) for row in page]
+        for key, value in self.partition_keys.items():
+            for record in records:
+                if key not in record:
+                    record[key] = value
+        return records
+
+    def advance(self, records: list[dict]) -> None:
+        """Give the page's records to the bookmark: only its latest when the bookmark keeps
+        the greatest value and the values are RFC 3339 strings in UTC (which compare as the
+        times do); a record without a value changes nothing, as in the SDK."""
+        key = self.bookmark_key
+        if key is None:
+            return
+        dated = [record for record in records if record.get(key) is not None]
+        if dated and self.keeps_greatest and all(type(r[key]) is str for r in dated):
+            dated = [max(dated, key=lambda record: record[key])]
+        for record in dated:
+            self.advance_bookmark(record)
