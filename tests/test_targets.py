@@ -89,8 +89,7 @@ def meltano_env(workdir: Path, emu: Emulator | None = None, **extra: str) -> dic
         env.update({
             "TAP_TWILIO_ACCOUNT_SID": emu.account_sid,
             "TAP_TWILIO_AUTH_TOKEN": emu.auth_token,
-            "TAP_TWILIO_API_URL": emu.url,
-            "TAP_TWILIO_MONITOR_API_URL": emu.url,
+            "TAP_TWILIO_BASE_URL": emu.url,
         })
     env.update(extra)
     return env
@@ -316,7 +315,7 @@ def test_tap_reads_settings_from_env_vars(tmp_path) -> None:
     with Emulator(seed=43, subaccounts=1, sizes={"keys": 3}, account_ages_days=[5, 5]) as emu:
         env = {"TAP_TWILIO_ACCOUNT_SID": emu.account_sid,
                "TAP_TWILIO_AUTH_TOKEN": emu.auth_token,
-               "TAP_TWILIO_API_URL": emu.url, "TAP_TWILIO_MONITOR_API_URL": emu.url,
+               "TAP_TWILIO_BASE_URL": emu.url,
                "TAP_TWILIO_PAGE_SIZE": "2"}
         catalog_run = run_tap({}, args=("--config", "ENV", "--discover"), env=env)
         assert catalog_run.returncode == 0, catalog_run.stderr[-2000:]
