@@ -23,10 +23,19 @@ requests of the measured streams vs any other), and records/s as a ratio of the 
 A last check reads messages *and* message_media and counts the media requests against the
 messages with num_media > 0 (there must be no request for a message without media).
 
-With `--loader CMD` (a shell command reading Singer messages on stdin, e.g.
-`--loader "target-postgres --config pipelinewise.json"`), the same read is also piped into
-it: the wall time of `tap | CMD` and the SCHEMA lines the loader got (one per stream; a
-loader of the pipelinewise family loads what it holds at each of them).
+`--scenarios media,accounts,limited,loader` (or `all`; `--sizes ""` skips the runs above)
+adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of their own
+(requests, 429s, wall, CPU, peak RSS, state partitions per stream):
+
+* media:    a media-heavy account (`--media-messages` 10,000, the emulator's share of
+            messages with media), messages + message_media, `max_concurrency: 1` vs the tap;
+* accounts: 301 and 1,001 accounts (`--account-counts`) with small lists, the 15 per-account
+            lists: wall against requests x latency / max_concurrency, memory, partitions;
+* limited:  an emulator allowing `--limit-in-flight` (4) requests in flight per account,
+            read with `max_concurrency: 8` over a window: the share of 429s, the same records
+            as without the limit;
+* loader:   `tap | LOADER` against the tap alone (`--loader CMD`, a shell command reading
+            Singer messages on stdin; default target-jsonl, installed as the demo does).
 """
 
 from __future__ import annotations
