@@ -23,10 +23,19 @@ requests of the measured streams vs any other), and records/s as a ratio of the 
 A last check reads messages *and* message_media and counts the media requests against the
 messages with num_media > 0 (there must be no request for a message without media).
 
-With `--loader CMD` (a shell command reading Singer messages on stdin, e.g.
-`--loader "target-postgres --config pipelinewise.json"`), the same read is also piped into
-it: the wall time of `tap | CMD` and the SCHEMA lines the loader got (one per stream; a
-loader of the pipelinewise family loads what it holds at each of them).
+`--scenarios media,accounts,limited,loader` (or `all`; `--sizes ""` skips the runs above)
+adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of their own
+(requests, 429s, wall, CPU, peak RSS, state partitions per stream):
+
+* media:    a media-heavy account (`--media-messages` 10,000, the emulator's share of
+            messages with media), messages + message_media, `max_concurrency: 1` vs the tap;
+* accounts: 301 and 1,001 accounts (`--account-counts`) with small lists, the 15 per-account
+            lists: wall against requests x latency / max_concurrency, memory, partitions;
+* limited:  an emulator allowing `--limit-in-flight` (4) requests in flight per account,
+            read with `max_concurrency: 8` over a window in pages of 100: the share of 429s,
+            the same records as without the limit;
+* loader:   `tap | LOADER` against the tap alone (`--loader CMD`, a shell command reading
+            Singer messages on stdin; default target-jsonl, installed as the demo does).
 """
 
 from __future__ import annotations
@@ -56,12 +65,14 @@ COLLECTIONS = {"messages": "Messages", "calls": "Calls"}
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Child mode: run the emulator; answer `stats`, `latency S` and `quit` lines on stdin."""
+    """Child mode: run the emulator; answer `stats`, `latency S`, `limit N` (Twilio's
+    concurrency limit, 0: none) and `quit` lines on stdin."""
     sys.path.insert(0, str(REPO))
     from tests.emulator import Emulator
 
     sizes = {"messages": args.messages, "calls": args.calls}
-    emu = Emulator(seed=args.seed, subaccounts=args.subaccounts, sizes=sizes, latency=0.0)
+    emu = Emulator(seed=args.seed, subaccounts=args.subaccounts, sizes=sizes, latency=0.0,
+                   max_in_flight=args.max_in_flight)
     if args.cache:
         memoize_responses(emu)
     emu.start()
@@ -75,6 +86,9 @@ def serve(args: argparse.Namespace) -> int:
         command, _, arg = line.strip().partition(" ")
         if command == "latency":
             emu.latency = float(arg)
+            print("{}", flush=True)
+        elif command == "limit":
+            emu.max_in_flight = int(arg) or None
             print("{}", flush=True)
         elif command == "stats":  # the request log since the last `stats`, then cleared
             log = emu.requests
@@ -115,11 +129,16 @@ def memoize_responses(emu: Any) -> None:
 
 
 class EmulatorProcess:
-    def __init__(self, n: int, args: argparse.Namespace) -> None:
-        command = [sys.executable, __file__, "_serve", *(["--cache"] if args.cache else []),
+    def __init__(self, n: int, args: argparse.Namespace, subaccounts: int | None = None,
+                 cache: bool | None = None, calls: int | None = None,
+                 max_in_flight: int | None = None) -> None:
+        cache = args.cache if cache is None else cache
+        subaccounts = args.subaccounts if subaccounts is None else subaccounts
+        command = [sys.executable, __file__, "_serve", *(["--cache"] if cache else []),
                    "--messages", str(n), "--calls",
-                   str(args.calls), "--subaccounts", str(args.subaccounts), "--seed",
-                   str(args.seed)]
+                   str(args.calls if calls is None else calls), "--subaccounts",
+                   str(subaccounts), "--seed", str(args.seed),
+                   *(["--max-in-flight", str(max_in_flight)] if max_in_flight else [])]
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, cwd=REPO)
         info = json.loads(self.ask(None))
@@ -333,25 +352,214 @@ def media_check(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -
             f"with media -> MISMATCH")
 
 
-def loader_pipeline(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -> str:
-    """`tap | LOADER` for messages + message_media: the pipeline's wall and CPU seconds."""
-    config_path = workdir / "config-media.json"
-    config_path.write_text(json.dumps({**emu.config, **json.loads(args.tap_config)}))
-    catalog = catalog_for(config_path, {"messages", "message_media"}, workdir)
-    emu.ask("latency 0")
-    tap_out = workdir / "loader-input.jsonl"
-    tap = shlex.join([sys.executable, "-m", "tap_twilio", "--config", str(config_path),
-                      "--catalog", str(catalog)])
-    measured = run_measured(
-        ["bash", "-o", "pipefail", "-c", f"{tap} | tee {shlex.quote(str(tap_out))} | "
-                                         f"{args.loader}"],
-        workdir / "loader.stdout", workdir / "loader.stderr",
-    )
-    kinds = Counter(json.loads(line)["type"] for line in tap_out.open("rb"))
-    return (f"tap | {args.loader} (messages + message_media, {kinds['RECORD']:,} records, "
-            f"{kinds['SCHEMA']} SCHEMA lines): {measured['wall']:.1f} s wall, "
-            f"{measured['cpu']:.1f} s CPU")
+# --- scenarios: account shapes other than one long list --------------------------------------
 
+SCENARIOS = ("media", "accounts", "limited", "loader")
+# The lists read once per account (children and the credentials' own alerts aside).
+PER_ACCOUNT = ("calls", "conferences", "notifications", "messages", "recordings",
+               "transcriptions", "incoming_phone_numbers", "outgoing_caller_ids", "addresses",
+               "applications", "keys", "queues", "usage_triggers", "usage_records",
+               "account_balance")
+SCENARIO_HEADER = ("| scenario | client | records | requests | 429s | wall s | CPU s "
+                   "| peak RSS MB | state partitions | vs |")
+
+
+class Scenario:
+    """One scenario's emulator, its tap runs and their rows."""
+
+    def __init__(self, name: str, emu: EmulatorProcess, args: argparse.Namespace,
+                 workdir: Path) -> None:
+        self.name, self.emu, self.args = name, emu, args
+        self.workdir = workdir / "".join(c if c.isalnum() else "-" for c in name)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.rows: list[dict[str, Any]] = []
+
+    def tap(self, client: str, streams: set[str], latency: float, *, base: str | None = None,
+            pipe: str | None = None, **settings: Any) -> dict[str, Any]:
+        """Run the tap (into `pipe`, a shell command, if given) and add its row; `base`:
+        the client whose wall time this row is compared with."""
+        slug = "".join(c if c.isalnum() else "-" for c in client)
+        config = self.workdir / f"config-{slug}.json"
+        config.write_text(json.dumps({**self.emu.config, **json.loads(self.args.tap_config),
+                                      **settings}))
+        catalog = catalog_for(config, streams, self.workdir)
+        out, err = self.workdir / f"{slug}.jsonl", self.workdir / f"{slug}.stderr"
+        command = [sys.executable, "-m", "tap_twilio", "--config", str(config),
+                   "--catalog", str(catalog)]
+        if pipe:
+            command = ["bash", "-o", "pipefail", "-c",
+                       f"{shlex.join(command)} | tee {shlex.quote(str(out))} | {pipe}"]
+        self.emu.ask(f"latency {latency}")
+        self.emu.stats()
+        measured = run_measured(command, self.workdir / f"{slug}.stdout" if pipe else out, err)
+        log = self.emu.stats()
+        records, counts = count_records(out, streams)
+        row = {"scenario": self.name, "client": client, "records": records, **measured,
+               "requests": sum(log["by_resource"].values()),
+               "throttled": log["statuses"].get("429", 0),
+               "by_resource": log["by_resource"], "counts": counts,
+               "partitions": partitions(final_state(out)), "latency": latency,
+               "output": str(out)}
+        previous = {r["client"]: r for r in self.rows}
+        ratio = previous[base]["wall"] / row["wall"] if base else 0.0
+        row["vs"] = "" if not base else (f"{ratio:.1f}x faster" if ratio >= 1
+                                         else f"{1 / ratio:.1f}x slower")
+        self.rows.append(row)
+        print(_scenario_text(row), flush=True)
+        return row
+
+
+def final_state(path: Path) -> dict:
+    """The last STATE a tap wrote to this file (only that one is decoded: over many
+    accounts each STATE holds every partition)."""
+    last = None
+    with open(path, "rb") as lines:
+        for line in lines:
+            if b'"STATE"' in line[:40]:
+                last = line
+    return json.loads(last)["value"] if last else {}
+
+
+def partitions(state: dict) -> dict[str, int]:
+    """State partitions per stream."""
+    return {stream: len(entry.get("partitions", []))
+            for stream, entry in state.get("bookmarks", {}).items() if entry.get("partitions")}
+
+
+def record_lines(path: Path) -> list[str]:
+    """Every record of a tap's output (stream and record, not when it was extracted),
+    sorted, to compare two runs' outputs."""
+    with open(path, "rb") as lines:
+        messages = (json.loads(line) for line in lines if b'"RECORD"' in line[:40])
+        return sorted(json.dumps([m["stream"], m["record"]], sort_keys=True)
+                      for m in messages)
+
+
+def same_records(a: dict[str, Any], b: dict[str, Any]) -> str:
+    return "holds" if record_lines(Path(a["output"])) == record_lines(Path(b["output"])) \
+        else "MISSED"
+
+
+def _scenario_text(row: dict[str, Any]) -> str:
+    counts = sorted(set(row["partitions"].values()))
+    parts = {0: "-", 1: f"{counts[0]} per stream"}.get(
+        len(counts), f"{counts[0]}-{counts[-1]} per stream")
+    share = row["throttled"] / max(row["requests"], 1)
+    return (f"| {row['scenario']} | {row['client']} | {row['records']:,} | "
+            f"{row['requests']:,} | {row['throttled']:,} ({share:.1%}) | {row['wall']:.1f} | "
+            f"{row['cpu']:.1f} | {row['rss']:.0f} | {parts} | {row['vs']} |")
+
+
+def media_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """A media-heavy account: messages and message_media, max_concurrency 1 vs the tap."""
+    emu = EmulatorProcess(args.media_messages, args, subaccounts=0, cache=False, calls=1)
+    try:
+        run = Scenario("media-heavy", emu, args, workdir)
+        latency, streams = args.scenario_latency, {"messages", "message_media"}
+        serial = run.tap("max_concurrency 1", streams, latency, max_concurrency=1)
+        tap = run.tap("tap", streams, latency, base="max_concurrency 1")
+    finally:
+        emu.close()
+    with_media = tap["counts"]["messages_with_media"]
+    media_requests = tap["by_resource"].get("message_media", 0)
+    speedup = serial["wall"] / tap["wall"]
+    return [
+        f"media-heavy, {latency * 1000:.0f} ms: {tap['counts']['messages']:,} messages, "
+        f"{with_media:,} with media, {media_requests:,} media requests (one per message "
+        f"with media: {'holds' if media_requests == with_media else 'MISSED'}); "
+        f"{speedup:.1f}x faster than max_concurrency 1 (target >= 5x): "
+        f"{'holds' if speedup >= 5 else 'MISSED'}; same records: {same_records(serial, tap)}"
+    ]
+
+
+def accounts_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """Many accounts with small lists: time against requests x latency / max_concurrency,
+    memory, and one state partition per account."""
+    lines = []
+    latency = args.scenario_latency
+    workers = int(json.loads(args.tap_config).get("max_concurrency", 8))
+    for count in [int(c) for c in args.account_counts.split(",")]:
+        emu = EmulatorProcess(args.account_messages, args, subaccounts=count - 1, cache=False,
+                              calls=args.account_messages)
+        try:
+            row = Scenario(f"{count:,} accounts", emu, args, workdir).tap(
+                "tap", {"accounts", *PER_ACCOUNT}, latency)
+        finally:
+            emu.close()
+        expected = row["requests"] * latency / workers
+        per_stream = set(row["partitions"].values())
+        lines.append(
+            f"{count:,} accounts, {latency * 1000:.0f} ms: {row['requests']:,} requests, "
+            f"{row['wall']:.0f} s against requests x latency / max_concurrency = "
+            f"{expected:.0f} s ({row['wall'] / expected:.2f}x), peak RSS {row['rss']:.0f} MB; "
+            f"state partitions per stream: {sorted(per_stream)} (one per account: "
+            f"{'holds' if per_stream == {count} else 'MISSED'})")
+    return lines
+
+
+def limited_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """An account that allows `--limit-in-flight` requests in flight, read with
+    max_concurrency 8: the share of 429s, and the same records as without the limit."""
+    emu = EmulatorProcess(args.limited_messages, args, subaccounts=0, cache=False,
+                          max_in_flight=args.limit_in_flight)
+    try:
+        run = Scenario(f"limit {args.limit_in_flight} in flight", emu, args, workdir)
+        streams, latency = {"messages", "calls"}, args.scenario_latency
+        # Pages of 100: enough requests that the first burst's 429s are not the whole story.
+        window = {"start_date": emu.oldest_day, "max_concurrency": 8, "page_size": 100}
+        emu.ask("limit 0")
+        clean = run.tap("no limit", streams, latency, **window)
+        emu.ask(f"limit {args.limit_in_flight}")
+        limited = run.tap("limited", streams, latency, base="no limit", **window)
+    finally:
+        emu.close()
+    share = limited["throttled"] / limited["requests"]
+    return [f"Twilio's limit of {args.limit_in_flight} requests in flight, max_concurrency "
+            f"8: {share:.1%} of requests answered 429 (target <= 10%): "
+            f"{'holds' if share <= 0.10 else 'MISSED'}; same records as without the limit: "
+            f"{same_records(clean, limited)}"]
+
+
+def loader_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """`tap | loader` against the tap alone, messages and their media, at no latency."""
+    loader = args.loader or jsonl_loader(workdir)
+    emu = EmulatorProcess(args.media_messages, args, subaccounts=0, cache=False, calls=1)
+    try:
+        run = Scenario("loader pipeline", emu, args, workdir)
+        streams = {"messages", "message_media"}
+        alone = run.tap("tap > file", streams, 0.0)
+        name = shlex.split(loader)[0].rsplit("/", 1)[-1]
+        piped = run.tap(f"tap \\| {name}", streams, 0.0, pipe=loader)
+    finally:
+        emu.close()
+    return [f"tap | {name}: {piped['wall']:.1f} s wall against {alone['wall']:.1f} s for "
+            f"the tap alone ({piped['cpu']:.1f} s CPU, loader included); same records: "
+            f"{same_records(alone, piped)}"]
+
+
+def jsonl_loader(workdir: Path) -> str:
+    """target-jsonl, installed as the demo installs it, writing into the work directory."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import demo
+
+    demo.install_target()
+    config, output = workdir / "target-jsonl.json", workdir / "loaded"
+    output.mkdir(exist_ok=True)
+    config.write_text(json.dumps({"destination_path": str(output),
+                                  "do_timestamp_file": False}))
+    return f"{shlex.quote(str(demo.TARGET))} --config {shlex.quote(str(config))}"
+
+
+def scenarios(names: list[str], args: argparse.Namespace, workdir: Path) -> list[str]:
+    """Run the named scenarios, printing one table; their verdicts, for the targets."""
+    runners = {"media": media_scenario, "accounts": accounts_scenario,
+               "limited": limited_scenario, "loader": loader_scenario}
+    print("\n" + SCENARIO_HEADER)
+    print("|" + "---|" * (SCENARIO_HEADER.count("|") - 1), flush=True)
+    lines = []
+    for name in names:
+        lines += runners[name](args, workdir)
+    return lines
 
 # --- output ----------------------------------------------------------------------------------
 
@@ -449,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out")
         p.add_argument("--json", default="stdlib")
         p.add_argument("--cache", action="store_true")
+        p.add_argument("--max-in-flight", type=int)
         child = p.parse_args(argv[1:])
         return serve(child) if argv[0] == "_serve" else floor(child)
 
@@ -476,12 +685,38 @@ def main(argv: list[str] | None = None) -> int:
                    help="serve every page freshly built (the emulator's CPU becomes the limit)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-media-check", action="store_true")
-    p.add_argument("--loader", help="a loader's shell command: also time `tap | LOADER`")
+    p.add_argument("--loader", help="the loader scenario's shell command reading Singer "
+                   "messages on stdin (default: target-jsonl, installed as the demo does); "
+                   "giving one adds the loader scenario")
+    p.add_argument("--scenarios", default="",
+                   help=f"comma-separated, of {', '.join(SCENARIOS)}, or all (default: none)")
+    p.add_argument("--scenario-latency", type=float, default=0.2,
+                   help="emulator seconds per request in the scenarios (default 0.2; the "
+                   "loader scenario runs at 0)")
+    p.add_argument("--media-messages", type=int, default=10000,
+                   help="messages of the media-heavy account (default 10000)")
+    p.add_argument("--account-counts", default="301,1001",
+                   help="accounts of the accounts scenario, comma-separated (default 301,1001)")
+    p.add_argument("--account-messages", type=int, default=20,
+                   help="messages and calls of the main account in the accounts scenario "
+                   "(subaccounts get fewer; default 20)")
+    p.add_argument("--limited-messages", type=int, default=10000,
+                   help="messages of the concurrency-limited account (default 10000)")
+    p.add_argument("--limit-in-flight", type=int, default=4,
+                   help="requests in flight the limited emulator allows (default 4)")
     p.add_argument("--workdir", help="keep outputs here (default: a temporary directory)")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
 
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    chosen = SCENARIOS if args.scenarios == "all" else [
+        name for name in args.scenarios.split(",") if name]
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        p.error(f"--scenarios: unknown {', '.join(sorted(unknown))}; known: "
+                f"{', '.join(SCENARIOS)}, all")
+    if args.loader and "loader" not in chosen:
+        chosen = [*chosen, "loader"]
     latencies = [float(s) for s in args.latencies.split(",")]
     print(f"tap-twilio benchmark: sizes {sizes}, latencies {latencies} s, streams "
           f"{args.streams}, {args.calls} calls and {args.subaccounts + 1} account(s), "
@@ -489,10 +724,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.2f}, best of {args.repeat}, pages "
           f"{'cached after a warm-up run' if args.cache else 'built per request'}\n",
           flush=True)
-    print(HEADER)
-    print("|" + "---|" * (HEADER.count("|") - 1))
     rows: list[dict[str, Any]] = []
-    media = loader = None
+    media, scenario_lines = None, []
+    if sizes:
+        print(HEADER)
+        print("|" + "---|" * (HEADER.count("|") - 1))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.workdir or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -503,25 +739,21 @@ def main(argv: list[str] | None = None) -> int:
                     rows += client_runs(emu, n, latency, args, workdir)
             finally:
                 emu.close()
-        if not args.no_media_check:
+        if sizes and not args.no_media_check:
             emu = EmulatorProcess(min(sizes), args)
             try:
                 media = media_check(emu, args, workdir)
             finally:
                 emu.close()
-        if args.loader:
-            emu = EmulatorProcess(min(sizes), args)
-            try:
-                loader = loader_pipeline(emu, args, workdir)
-            finally:
-                emu.close()
+        if chosen:
+            scenario_lines = scenarios(list(chosen), args, workdir)
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}\n\nTargets:")
     for line in targets(rows, args):
         print("- " + line)
     if media:
         print("- " + media)
-    if loader:
-        print("- " + loader)
+    for line in scenario_lines:
+        print("- " + line)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=1))
     return 0

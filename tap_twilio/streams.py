@@ -98,6 +98,9 @@ class AccountsStream(TwilioStream):
             if created:
                 self.tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
 
+    def prefetch_children(self, page: list[dict], context: Context | None) -> None:
+        """Nothing per page: `plan_prefetch` plans the accounts' lists across accounts."""
+
     def plan_prefetch(self, accounts: list[dict]) -> None:
         """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
         if not self.tap.prefetcher.enabled:

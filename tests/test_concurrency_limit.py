@@ -129,8 +129,8 @@ SIZES = {
     "addresses": 2, "applications": 2, "keys": 2, "queues": 2, "usage_triggers": 2,
     "alerts": 30,
 }
-# Child lists (a message's media, a conference's participants) are read one request at a
-# time: they never meet the limit, and would only thin out the share of 429s.
+# Child lists (a message's media, a conference's participants) are left out: one-page lists
+# read a few at a time would only thin out the share of 429s.
 CHILDREN = {"message_media", "conference_participants"}
 
 
