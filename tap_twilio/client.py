@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, ClassVar
 
 import msgspec
@@ -26,7 +25,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import schemas, sdk_compat
-from tap_twilio.concurrency import FirstPagePrefetcher, walk_in_parallel
+from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
@@ -47,14 +46,14 @@ from tap_twilio.planning import (
     plan_list,
     reading_window,
 )
+from tap_twilio.prefetching import PrefetchHooks
 from tap_twilio.progress import StreamProgress
 from tap_twilio.retries import RetryHooks
 from tap_twilio.settings import log_level_param
-from tap_twilio.transform import TransformError
 from tap_twilio.walking import ListShape, ListWalker
 
 
-class TwilioStream(PagePathHooks, RetryHooks):
+class TwilioStream(PrefetchHooks, PagePathHooks, RetryHooks):
     """A Twilio list resource read page by page."""
 
     schema = StreamSchema(SchemaDirectory(schemas))
@@ -254,86 +253,6 @@ class TwilioStream(PagePathHooks, RetryHooks):
             self.logger.info("%s: skipped for account %s: %s", self.name, account, exc)
 
     skipped_accounts = 0
-
-    def prefetch_key(self, context: Context | None) -> tuple[str, tuple]:
-        """What names a partition's prefetched pages: the stream and its whole context (a
-        child's context holds its parent record's key, e.g. the message's SID)."""
-        return (self.name, tuple(sorted((key, str(value))
-                                        for key, value in (context or {}).items())))
-
-    def prefetch_entry(self, context: Context) -> tuple[Any, dict[Any, Callable[[], Any]]]:
-        """What the prefetcher may fetch ahead for this partition: each query's first page."""
-        if self.credentials(context) is None or (
-            self.list_rules.bounded_below and self.account_created(context) is None
-        ):  # not known yet: the query asked later would differ
-            return (self.prefetch_key(context), {})
-        return (self.prefetch_key(context), {
-            query.request: partial(self.fetch_retried, query.url, query.params, context)
-            for query in self.list_queries(context, planning=True)
-        })
-
-    def prefetched_first_pages(self, context: Context | None) -> dict[Any, Future]:
-        """The first pages of this partition's queries already asked for, by request: by
-        the parent, for a child list, or by the tap, for the next accounts' lists."""
-        key = self.prefetch_key(context)
-        parent = self.parent_stream
-        ahead = parent.children_ahead if parent is not None else None
-        fetched = ahead.take(key) if ahead is not None else {}
-        return fetched or self.tap.prefetcher.take(key)
-
-    @cached_property
-    def parent_stream(self) -> TwilioStream | None:
-        parent_type = self.parent_stream_type
-        return self.tap.streams.get(parent_type.name) if parent_type else None  # type: ignore[return-value]
-
-    # The first pages of the child lists of the records being emitted (see prefetch_children).
-    children_ahead: FirstPagePrefetcher | None = None
-
-    def prefetch_children(self, page: list[dict], context: Context | None) -> None:
-        """Start fetching the first page of each child list the page's records will ask for.
-
-        The SDK syncs a record's children while it emits the record, one list after the
-        other (a message's media: one round trip each). When a page arrives, the child
-        lists its records will ask for are known: the first page of each is fetched ahead,
-        in the SDK's order, up to `max_concurrency` lists past the one being read, so that
-        the SDK finds it ready. Records go through the same steps as in the SDK's loop
-        (`post_process`, the stream map's filter, `get_child_context`), so nothing is
-        fetched for a record without children, nor for a child stream not selected.
-        """
-        workers = self.read_settings.workers
-        if not self.syncs_children or self.ABORT_AT_RECORD_COUNT is not None or workers <= 1:
-            return
-        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        entries = [
-            child.prefetch_entry(child_context)
-            for child_context in self.child_contexts_of(page, context)
-            for child in children
-        ]
-        if not entries:
-            return
-        if self.children_ahead is None:
-            self.children_ahead = FirstPagePrefetcher(workers=workers, ahead=workers)
-        self.children_ahead.plan(entries)
-
-    def child_contexts_of(self, page: list[dict], context: Context | None) -> Iterator[Context]:
-        """The child contexts the SDK will make for a page's records, in its order."""
-        partition = sdk_compat.partition_keys(self, context) or {}
-        for row in page:
-            try:
-                record = self.post_process(dict(row), context)
-            except TransformError:
-                continue  # the SDK stops at this record when it reaches it
-            if record is None:
-                continue
-            for key, value in partition.items():  # what _process_record adds
-                record.setdefault(key, value)
-            if self.stream_maps[0].get_filter_result(record):
-                yield from self.generate_child_contexts(record, context)
-
-    def stop_prefetching_children(self) -> None:
-        if self.children_ahead is not None:
-            self.children_ahead.close()
-            self.children_ahead = None
 
     @cached_property
     def fetch_retried(self) -> Callable[[str, dict | None, Context | None], Any]:

@@ -7,12 +7,10 @@ expected, so a user sees what to fix without a stack trace.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +256,19 @@ def add_flattening_default(config_schema: dict) -> None:
     }
 
 
+def shown(value: Any) -> str:
+    """A setting's value as the user wrote it: numbers bare (JSON's 2.5 arrives as a
+    Decimal), strings quoted."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise SettingError(message)
+
+
 def parse_last_n_days(value: str | int) -> int:
     """`30`, `30Day`, `30Days` (any case) -> 30."""
     match = LAST_N_DAYS_PATTERN.match(str(value))
@@ -273,7 +284,7 @@ def parse_account_shard(value: Any) -> tuple[int, int]:
     """`"2/8"` -> (2, 8): shard 2 of 8, counted from 1."""
     match = SHARD_PATTERN.match(value) if isinstance(value, str) else None
     shard, count = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
-    _expect(
+    expect(
         1 <= shard <= count,
         f'account_shard: expected "K/N" with 1 <= K <= N, got {value!r}',
     )
@@ -307,176 +318,6 @@ def parse_date_setting(name: str, value: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.astimezone(dt.timezone.utc)
-
-
-def shown(value: Any) -> str:
-    """A setting's value as the user wrote it: numbers bare (JSON's 2.5 arrives as a
-    Decimal), strings quoted."""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return str(value)
-    return repr(value)
-
-
-# A category this close to a known one is a misspelling of it; a longer difference may be
-# a category newer than the list ("voice-intelligence-minutes" beside "voice-intelligence").
-MISSPELT_LETTERS = 2
-
-
-@cache
-def usage_categories() -> frozenset[str]:
-    return frozenset(USAGE_CATEGORIES_FILE.read_text(encoding="utf-8").split())
-
-
-def check_category(value: Any) -> str | None:
-    """`SettingError` for a category that cannot be meant (another case or a misspelling of
-    one Twilio lists); a warning for one not listed, which may be newer than the list."""
-    category = str(value)
-    known = usage_categories()
-    if category in known:
-        return None
-    if category.lower() in known:
-        raise SettingError(
-            f"category: got {category!r}, expected Twilio's usage category in lower case: "
-            f"{category.lower()!r}"
-        )
-    close = difflib.get_close_matches(category.lower(), known, n=1, cutoff=0.8)
-    if close and abs(len(close[0]) - len(category)) <= MISSPELT_LETTERS:
-        raise SettingError(
-            f"category: got {category!r}, not a Twilio usage category; did you mean "
-            f"{close[0]!r}?"
-        )
-    closest = f"; the closest known is {close[0]!r}" if close else " (e.g. calls, sms, totalprice)"
-    return (
-        f"category: {category!r} is not among the {len(known)} usage categories tap-twilio "
-        f"knows{closest}. It is sent as it is; usage_records stays empty if Twilio has no "
-        "such category"
-    )
-
-
-def check_start_not_in_future(start: dt.datetime, written: Any) -> None:
-    """A start after today matches nothing: certainly a mistake (a wrong year or format)."""
-    today = dt.datetime.now(dt.timezone.utc).date()
-    _expect(
-        start.date() <= today,
-        f"start_date: got {written!r}, a day after today ({today.isoformat()} UTC); no "
-        "record can match it",
-    )
-
-
-def settings_warnings(config: Mapping[str, Any]) -> list[str]:
-    """What may be a mistake in settings that passed `validate_settings`, one line each."""
-    warnings = []
-    if config.get("category") is not None:
-        warning = check_category(config["category"])
-        if warning:
-            warnings.append(warning)
-    return warnings
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise SettingError(message)
-
-
-def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> None:
-    value = config.get(name)
-    if value is None:
-        return
-    _expect(
-        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-        f"{name}: got {shown(value)}, "
-        f"expected a whole number from {low} to {high}",
-    )
-
-
-def validate_settings(config: Mapping[str, Any]) -> None:
-    """Check every setting the tap reads; raise `SettingError` on the first bad one."""
-    sid = config.get("account_sid")
-    _expect(bool(sid), "account_sid: missing, expected your Account SID ('AC' + 32 hex digits)")
-    _expect(
-        isinstance(sid, str) and bool(SID_PATTERN.match(sid)),
-        f"account_sid: got {sid!r}, expected 'AC' followed by 32 hex digits",
-    )
-    key_sid, key_secret = config.get("api_key_sid"), config.get("api_key_secret")
-    if key_sid or key_secret:
-        _expect(
-            bool(key_sid and key_secret),
-            "api_key_sid / api_key_secret: give both, or neither and use auth_token",
-        )
-        _expect(
-            bool(API_KEY_PATTERN.match(str(key_sid))),
-            f"api_key_sid: got {key_sid!r}, expected 'SK' followed by 32 hex digits",
-        )
-    else:
-        _expect(
-            bool(config.get("auth_token")),
-            "auth_token: missing, expected the Auth Token (or api_key_sid and api_key_secret)",
-        )
-    for sid_item in config.get("account_sids") or []:
-        _expect(
-            isinstance(sid_item, str) and bool(SID_PATTERN.match(sid_item)),
-            f"account_sids: got {sid_item!r}, expected Account SIDs ('AC' + 32 hex digits)",
-        )
-    if config.get("account_shard") is not None:
-        parse_account_shard(config["account_shard"])
-    for name in ("to", "from"):
-        value = config.get(name)
-        if value is not None:
-            _expect(
-                isinstance(value, str) and bool(PHONE_PATTERN.match(value)),
-                f"{name}: got {value!r}, expected an E.164 phone number such as '+15558675310'",
-            )
-    status = config.get("status")
-    if status is not None:
-        _expect(
-            status in CALL_STATUSES,
-            f"status: got {status!r}, expected one of {', '.join(CALL_STATUSES)}",
-        )
-    log = config.get("log")
-    if log is not None:
-        _expect(
-            str(log).lower() in LOG_LEVELS,
-            f"log: got {shown(log)}, expected 'error' (or 0) or 'warning' (or 1)",
-        )
-    if config.get("category") is not None:
-        check_category(config["category"])  # its warning is given by settings_warnings
-    granularity = config.get("usage_records_granularity")
-    if granularity is not None:
-        _expect(
-            granularity in USAGE_GRANULARITIES,
-            f"usage_records_granularity: got {granularity!r}, expected one of "
-            f"{', '.join(USAGE_GRANULARITIES)}",
-        )
-    if config.get("last_n_days") is not None:
-        parse_last_n_days(config["last_n_days"])
-    start = end = None
-    if config.get("start_date"):
-        start = parse_date_setting("start_date", config["start_date"])
-        check_start_not_in_future(start, config["start_date"])
-    if config.get("end_date"):
-        end = parse_date_setting("end_date", config["end_date"])
-    if start and end:
-        _expect(start <= end, "end_date: must not be before start_date")
-    _check_int(config, "page_size", 1, MAX_PAGE_SIZE)
-    _check_int(config, "lookback_days", 0, 400)
-    _check_int(config, "max_concurrency", 1, 32)
-    _check_int(config, "max_retries", 0, 100)
-    _check_int(config, "max_retry_seconds", 1, 86400)
-    _check_int(config, "request_timeout", 1, 3600)
-    url = config.get("base_url")
-    if url is not None:
-        _expect(
-            isinstance(url, str) and url.startswith(("http://", "https://")),
-            f"base_url: got {url!r}, expected a URL starting with https://",
-        )
-    for name in ("region", "edge"):
-        value = config.get(name)
-        if value is not None:
-            _expect(
-                isinstance(value, str) and HOST_LABEL.fullmatch(value) is not None,
-                f"{name}: got {value!r}, expected a lower-case name such as "
-                + ("`ie1`" if name == "region" else "`dublin`"),
-            )
 
 
 def configured_start(config: Mapping[str, Any], today: dt.date) -> dt.date | None:

@@ -20,14 +20,9 @@ from tap_twilio.progress import (
     quiet_sdk_logging,
 )
 from tap_twilio.sdk_compat import TapHooks, use_state_writer
-from tap_twilio.settings import (
-    CONFIG_SCHEMA,
-    SettingError,
-    add_flattening_default,
-    settings_warnings,
-    validate_settings,
-)
+from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
 from tap_twilio.streams import STREAM_TYPES
+from tap_twilio.validation import settings_warnings, validate_settings
 
 
 class TapTwilio(TapHooks):

@@ -7,14 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tap_twilio.settings import (
-    SettingError,
-    configured_end,
-    configured_start,
-    parse_last_n_days,
-    settings_warnings,
-    validate_settings,
-)
+from tap_twilio.settings import SettingError, configured_end, configured_start, parse_last_n_days
+from tap_twilio.validation import settings_warnings, validate_settings
 from tests.tap_runner import catalog_selecting, run_tap
 
 GOOD = {"account_sid": "AC" + "ab" * 16, "auth_token": "token"}

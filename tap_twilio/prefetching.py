@@ -1,0 +1,106 @@
+"""Pages fetched before the SDK asks for them: the first page of each child list a page's
+records will ask for (the SDK syncs children one record after the other), read by
+`max_concurrency` workers while the parent's records are emitted. The threads are in
+`concurrency.py` (`FirstPagePrefetcher`); this is the stream's side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from functools import cached_property, partial
+from typing import Any
+
+from singer_sdk import RESTStream
+from singer_sdk.helpers.types import Context
+
+from tap_twilio import sdk_compat
+from tap_twilio.concurrency import FirstPagePrefetcher
+from tap_twilio.transform import TransformError
+
+
+class PrefetchHooks(RESTStream[str]):
+    """Fetching ahead, for a stream (see client.TwilioStream, which provides the queries,
+    the credentials and the fetch)."""
+
+    tap: Any  # the TapTwilio that made the stream
+
+    def prefetch_key(self, context: Context | None) -> tuple[str, tuple]:
+        """What names a partition's prefetched pages: the stream and its whole context (a
+        child's context holds its parent record's key, e.g. the message's SID)."""
+        return (self.name, tuple(sorted((key, str(value))
+                                        for key, value in (context or {}).items())))
+
+    def prefetch_entry(self, context: Context) -> tuple[Any, dict[Any, Callable[[], Any]]]:
+        """What the prefetcher may fetch ahead for this partition: each query's first page."""
+        if self.credentials(context) is None or (
+            self.list_rules.bounded_below and self.account_created(context) is None
+        ):  # not known yet: the query asked later would differ
+            return (self.prefetch_key(context), {})
+        return (self.prefetch_key(context), {
+            query.request: partial(self.fetch_retried, query.url, query.params, context)
+            for query in self.list_queries(context, planning=True)
+        })
+
+    def prefetched_first_pages(self, context: Context | None) -> dict[Any, Future]:
+        """The first pages of this partition's queries already asked for, by request: by
+        the parent, for a child list, or by the tap, for the next accounts' lists."""
+        key = self.prefetch_key(context)
+        parent = self.parent_stream
+        ahead = parent.children_ahead if parent is not None else None
+        fetched = ahead.take(key) if ahead is not None else {}
+        return fetched or self.tap.prefetcher.take(key)
+
+    @cached_property
+    def parent_stream(self) -> PrefetchHooks | None:
+        parent_type = self.parent_stream_type
+        return self.tap.streams.get(parent_type.name) if parent_type else None  # type: ignore[return-value]
+
+    # The first pages of the child lists of the records being emitted (see prefetch_children).
+    children_ahead: FirstPagePrefetcher | None = None
+
+    def prefetch_children(self, page: list[dict], context: Context | None) -> None:
+        """Start fetching the first page of each child list the page's records will ask for.
+
+        The SDK syncs a record's children while it emits the record, one list after the
+        other (a message's media: one round trip each). When a page arrives, the child
+        lists its records will ask for are known: the first page of each is fetched ahead,
+        in the SDK's order, up to `max_concurrency` lists past the one being read, so that
+        the SDK finds it ready. Records go through the same steps as in the SDK's loop
+        (`post_process`, the stream map's filter, `get_child_context`), so nothing is
+        fetched for a record without children, nor for a child stream not selected.
+        """
+        workers = self.read_settings.workers
+        if not self.syncs_children or self.ABORT_AT_RECORD_COUNT is not None or workers <= 1:
+            return
+        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
+        entries = [
+            child.prefetch_entry(child_context)
+            for child_context in self.child_contexts_of(page, context)
+            for child in children
+        ]
+        if not entries:
+            return
+        if self.children_ahead is None:
+            self.children_ahead = FirstPagePrefetcher(workers=workers, ahead=workers)
+        self.children_ahead.plan(entries)
+
+    def child_contexts_of(self, page: list[dict], context: Context | None) -> Iterator[Context]:
+        """The child contexts the SDK will make for a page's records, in its order."""
+        partition = sdk_compat.partition_keys(self, context) or {}
+        for row in page:
+            try:
+                record = self.post_process(dict(row), context)
+            except TransformError:
+                continue  # the SDK stops at this record when it reaches it
+            if record is None:
+                continue
+            for key, value in partition.items():  # what _process_record adds
+                record.setdefault(key, value)
+            if self.stream_maps[0].get_filter_result(record):
+                yield from self.generate_child_contexts(record, context)
+
+    def stop_prefetching_children(self) -> None:
+        if self.children_ahead is not None:
+            self.children_ahead.close()
+            self.children_ahead = None
