@@ -26,7 +26,7 @@ from tap_twilio.validation import settings_warnings, validate_settings
 
 
 class TapTwilio(TapHooks):
-    """Singer tap for Twilio's REST API."""
+    """Singer tap for Twilio's REST APIs: the 2010 API and Twilio's newer product APIs."""
 
     name = "tap-twilio"
     package_name = "tap-twilio"
