@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,10 @@ def stream_class(
         "retention_days": behaviour.retention_days,
         "options": behaviour.options,
         "child_keys": child_keys,
-        "context_fields": tuple(context_key(row, param) for param in row["path_fields"]),
+        # `account_sid` is the state partition's key: the SDK's step (and the page path)
+        # already adds it to a record that lacks it, so it is not filled a second time.
+        "context_fields": tuple(key for key in map(partial(context_key, row), row["path_fields"])
+                                if key != "account_sid"),
         "parent_stream_type": parent,
         "selected_by_default": row["selected_by_default"],
         "__doc__": f"Twilio `{row['host']}{row['path']}` ({row['list_key']}).",
