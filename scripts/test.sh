@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 uv run --frozen ruff check tap_twilio tests scripts
+uv run --frozen mypy  # strict, on tap_twilio/ (pyproject.toml)
 # The end-to-end tests (tests/test_targets.py) load into a real PostgreSQL: install it if
 # missing. TAP_TWILIO_SKIP_E2E=1 skips both this and those tests.
 bash scripts/ensure_postgres.sh

@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import requests
@@ -68,7 +68,7 @@ def cli(argv: list[str] | None = None) -> None:
 
     Set TAP_TWILIO_DEBUG=1 to see the traceback instead.
     """
-    config: dict = {}
+    config: dict[str, Any] = {}
     try:
         config = check_input_files(sys.argv[1:] if argv is None else argv)
         code = TapTwilio.cli.main(args=argv, standalone_mode=False)

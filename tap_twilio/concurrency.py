@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,9 +27,9 @@ PREFETCH_MIN_PAGE = 100  # records on a walk's first page for the rest to be rea
 
 def walk_in_parallel(
     queries: list[Query],
-    walk: Callable[[Query], Iterable[list[dict]]],
+    walk: Callable[[Query], Iterable[list[dict[str, Any]]]],
     max_workers: int,
-) -> Iterator[list[dict]]:
+) -> Iterator[list[dict[str, Any]]]:
     """Yield the pages of every query, `max_workers` queries at a time.
 
     A worker's exception stops the others and is raised here, in the caller's thread.
@@ -41,22 +41,22 @@ def walk_in_parallel(
     if max_workers <= 1 or len(queries) <= 1:
         for query in queries:
             walk_pages = iter(walk(query))
-            first = next(walk_pages, _DONE)
-            if first is _DONE:
+            first = next(walk_pages, None)
+            if first is None:
                 continue
             # A short first page means a short list (child lists): no thread for those.
             long = isinstance(first, list) and len(first) >= PREFETCH_MIN_PAGE
-            rest = _in_threads([lambda it=walk_pages: it], 1) if long else None
+            rest = _in_threads([partial(iter, walk_pages)], 1) if long else None
             yield first
             if rest is not None:
                 yield from rest
             else:
                 yield from walk_pages
         return
-    yield from _in_threads([lambda query=query: walk(query) for query in queries], max_workers)
+    yield from _in_threads([partial(walk, query) for query in queries], max_workers)
 
 
-def run_all(tasks: list[Callable[[], Any]], max_workers: int) -> list[Any]:
+def run_all(tasks: Sequence[Callable[[], Any]], max_workers: int) -> list[Any]:
     """Each task's result, in order, with up to `max_workers` running at once; the first
     failure is raised here."""
     if len(tasks) <= 1 or max_workers <= 1:
@@ -70,8 +70,8 @@ def run_all(tasks: list[Callable[[], Any]], max_workers: int) -> list[Any]:
 
 
 def _in_threads(
-    sources: list[Callable[[], Iterable[list[dict]]]], max_workers: int
-) -> Iterator[list[dict]]:
+    sources: Sequence[Callable[[], Iterable[list[dict[str, Any]]]]], max_workers: int
+) -> Iterator[list[dict[str, Any]]]:
     """The pages of every source, each source walked by a worker thread, as they arrive."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=max_workers)  # bounds memory: a page each
     stop = threading.Event()
@@ -86,7 +86,7 @@ def _in_threads(
                 continue
         return False
 
-    def run(source: Callable[[], Iterable[list[dict]]]) -> None:
+    def run(source: Callable[[], Iterable[list[dict[str, Any]]]]) -> None:
         try:
             for page in source():
                 if not hand_over(page):
@@ -135,7 +135,7 @@ class FirstPagePrefetcher:
         self._ahead = ahead
         self._plan: list[tuple[Any, dict[Any, Callable[[], Any]]]] = []
         self._position: dict[Any, int] = {}
-        self._started: dict[Any, dict[Any, Future]] = {}
+        self._started: dict[Any, dict[Any, Future[Any]]] = {}
         self._next = 0  # first plan entry not yet started
 
     @property
@@ -152,7 +152,7 @@ class FirstPagePrefetcher:
         self._next = 0
         self._start_until(self._ahead)
 
-    def take(self, key: Any) -> dict[Any, Future]:
+    def take(self, key: Any) -> dict[Any, Future[Any]]:
         """The future first pages of a partition by request key (empty: none fetched)."""
         position = self._position.pop(key, None)
         if position is not None:
@@ -182,7 +182,7 @@ class DaemonPool:
     """
 
     def __init__(self, workers: int, name: str) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = (
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
             queue.SimpleQueue()
         )
         self._closed = False
@@ -190,8 +190,8 @@ class DaemonPool:
         for number in range(self._workers):
             threading.Thread(target=self._work, name=f"{name}-{number}", daemon=True).start()
 
-    def submit(self, task: Callable[[], Any]) -> Future:
-        future: Future = Future()
+    def submit(self, task: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
         self._tasks.put((future, task))
         return future
 

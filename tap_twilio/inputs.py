@@ -64,7 +64,7 @@ def check_state(state: Any) -> Any:
     return state
 
 
-def unwrapped_state(state: Mapping) -> Mapping:
+def unwrapped_state(state: Mapping[str, Any]) -> Mapping[str, Any]:
     """The Singer state inside Meltano's wrapper or a STATE message; an error for an object
     that is no state at all."""
     if set(state) == {"singer_state"} and isinstance(state["singer_state"], Mapping):
@@ -86,7 +86,7 @@ def unwrapped_state(state: Mapping) -> Mapping:
     return state
 
 
-def check_state_streams(bookmarks: Mapping) -> None:
+def check_state_streams(bookmarks: Mapping[str, Any]) -> None:
     """Bookmarks only of streams this tap does not have: another tap's state (an error);
     some such streams beside this tap's: a warning, their bookmarks are not used."""
     unknown = sorted(str(name) for name in bookmarks if name not in STREAM_NAMES)
@@ -146,9 +146,9 @@ def missing_input_file(argv: list[str]) -> str | None:
     return None
 
 
-def check_input_files(argv: list[str]) -> dict:
+def check_input_files(argv: list[str]) -> dict[str, Any]:
     """Each --config/--state/--catalog file is a JSON object; returns the merged config."""
-    config: dict = {}
+    config: dict[str, Any] = {}
     for kind, value in input_files(argv):
         path = Path(value)
         if not path.is_file():

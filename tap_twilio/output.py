@@ -42,7 +42,8 @@ class RecordBufferingWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self.pending = bytearray()
-        self.frame: tuple | None = None  # (stream, version, time_extracted) of the last record
+        # (stream, version, time_extracted) of the last record
+        self.frame: tuple[str, int | None, dt.datetime] | None = None
         self.frame_bytes = (b"", b"")
         self.schema_lines: dict[str, bytes] = {}  # stream -> its last SCHEMA line
         self.state_is_last = False  # whether the last message written is a STATE
@@ -51,9 +52,10 @@ class RecordBufferingWriter(MsgSpecWriter):
     def write_message(self, message: Message) -> None:
         line = self.format_message(message)
         if isinstance(message, SchemaMessage):
-            if self.schema_lines.get(message.stream) == line:
+            schema_line = bytes(line)
+            if self.schema_lines.get(message.stream) == schema_line:
                 return
-            self.schema_lines[message.stream] = bytes(line)
+            self.schema_lines[message.stream] = schema_line
         self.state_is_last = isinstance(message, StateMessage)
         if isinstance(message, RecordMessage):
             self.records_written[message.stream] += 1
@@ -72,7 +74,7 @@ class RecordBufferingWriter(MsgSpecWriter):
         return serialize_jsonl(message_fields(message))
 
     def write_records(
-        self, stream: str, records: list[dict], version: int | None,
+        self, stream: str, records: list[dict[str, Any]], version: int | None,
         time_extracted: dt.datetime,
     ) -> None:
         """A page's RECORD messages: the bytes `write_message(RecordMessage(...))` writes
@@ -173,18 +175,19 @@ class PageOutput:
     """
 
     writer: RecordBufferingWriter
-    transform: Callable[[dict], dict]  # a raw Twilio record -> the record written
+    # a raw Twilio record -> the record written
+    transform: Callable[[dict[str, Any]], dict[str, Any]]
     stream: str  # the name RECORDs are written under
     version: int | None  # RECORD's `version` (see sdk_compat.stream_version)
     partition_keys: Mapping[str, Any]  # added to each record lacking them
     bookmark_key: str | None  # the replication key when records advance a bookmark
     keeps_greatest: bool  # the bookmark is the greatest value given (an unsorted stream)
-    advance_bookmark: Callable[[dict], None]  # the SDK's bookmark step for one record
+    advance_bookmark: Callable[[dict[str, Any]], None]  # the SDK's bookmark step for one record
     records_written: Callable[[int], None]  # counts records, marks the state changed
     write_state: Callable[[], None]  # the SDK's STATE (only when the state changed)
     state_every: int  # a STATE after every this many records, as the SDK's loop
 
-    def write(self, pages: Iterable[tuple[list[dict], dt.datetime]]) -> None:
+    def write(self, pages: Iterable[tuple[list[dict[str, Any]], dt.datetime]]) -> None:
         """Write each (page, time its page arrived) and advance the bookmark."""
         written = 0
         for page, extracted in pages:
@@ -196,7 +199,7 @@ class PageOutput:
                 self.write_state()
             written += len(records)
 
-    def records(self, page: list[dict]) -> list[dict]:
+    def records(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A page's records as written: converted, with the partition's keys."""
         records = [self.transform(row) for row in page]
         for key, value in self.partition_keys.items():
@@ -205,7 +208,7 @@ class PageOutput:
                     record[key] = value
         return records
 
-    def advance(self, records: list[dict]) -> None:
+    def advance(self, records: list[dict[str, Any]]) -> None:
         """Give the page's records to the bookmark: only its latest when the bookmark keeps
         the greatest value and the values are RFC 3339 strings in UTC (which compare as the
         times do); a record without a value changes nothing, as in the SDK."""

@@ -34,7 +34,9 @@ class PagePathHooks(RESTStream[str]):
         self.record_counter = super().get_record_counter(**kwargs)
         return self.record_counter
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
         return self.transformer(row)
 
     PER_PARTITION = ("writes_pages", "unmapped_alias", "syncs_children")
@@ -70,7 +72,8 @@ class PagePathHooks(RESTStream[str]):
     @cached_property
     def syncs_children(self) -> bool:
         """Whether any child stream is to be synced (else no child context is made)."""
-        return any(c.selected or c.has_selected_descendents for c in self.child_streams)
+        return any(child.selected or child.has_selected_descendents
+                   for child in self.child_streams)
 
     def page_output(self, context: Context | None) -> PageOutput:
         """The page path for this partition, with the SDK's bookmark and STATE steps."""

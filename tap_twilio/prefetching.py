@@ -6,26 +6,58 @@ records will ask for (the SDK syncs children one record after the other), read b
 
 from __future__ import annotations
 
+import datetime as dt
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from functools import cached_property, partial
 from typing import Any
 
-from singer_sdk import RESTStream
+from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import sdk_compat
 from tap_twilio.concurrency import FirstPagePrefetcher
+from tap_twilio.page_path import PagePathHooks
+from tap_twilio.planning import ListQuery, ListRules, ReadSettings
 from tap_twilio.transform import TransformError
 
 
-class PrefetchHooks(RESTStream[str]):
-    """Fetching ahead, for a stream (see client.TwilioStream, which provides the queries,
-    the credentials and the fetch)."""
+class PrefetchHooks(PagePathHooks):
+    """Fetching ahead, for a stream. It makes the child contexts as the SDK's record loop
+    does (the page path's `post_process`); the stream (client.TwilioStream) provides
+    the queries, the credentials and the fetch, declared below."""
 
-    tap: Any  # the TapTwilio that made the stream
+    @abstractmethod
+    def credentials(self, context: Context | None) -> HTTPBasicAuth | None: ...
 
-    def prefetch_key(self, context: Context | None) -> tuple[str, tuple]:
+    @abstractmethod
+    def account_created(self, context: Context | None) -> dt.date | None: ...
+
+    @abstractmethod
+    def list_queries(self, context: Context | None, planning: bool = False) -> list[ListQuery]:
+        ...
+
+    @property
+    @abstractmethod
+    def list_rules(self) -> ListRules: ...
+
+    @property
+    @abstractmethod
+    def read_settings(self) -> ReadSettings: ...
+
+    @property
+    @abstractmethod
+    def fetch_retried(self) -> Callable[[str, dict[str, Any] | None, Context | None], Any]: ...
+
+    @property
+    def synced_children(self) -> list[PrefetchHooks]:
+        """The child streams to be synced (selected, or with a selected child)."""
+        return [child for child in self.child_streams
+                if isinstance(child, PrefetchHooks)
+                and (child.selected or child.has_selected_descendents)]
+
+    def prefetch_key(self, context: Context | None) -> tuple[str, tuple[Any, ...]]:
         """What names a partition's prefetched pages: the stream and its whole context (a
         child's context holds its parent record's key, e.g. the message's SID)."""
         return (self.name, tuple(sorted((key, str(value))
@@ -42,7 +74,7 @@ class PrefetchHooks(RESTStream[str]):
             for query in self.list_queries(context, planning=True)
         })
 
-    def prefetched_first_pages(self, context: Context | None) -> dict[Any, Future]:
+    def prefetched_first_pages(self, context: Context | None) -> dict[Any, Future[Any]]:
         """The first pages of this partition's queries already asked for, by request: by
         the parent, for a child list, or by the tap, for the next accounts' lists."""
         key = self.prefetch_key(context)
@@ -53,13 +85,15 @@ class PrefetchHooks(RESTStream[str]):
 
     @cached_property
     def parent_stream(self) -> PrefetchHooks | None:
-        parent_type = self.parent_stream_type
-        return self.tap.streams.get(parent_type.name) if parent_type else None  # type: ignore[return-value]
+        """The tap's instance of this stream's parent; None for a stream without one."""
+        return next((stream for stream in self.tap.streams.values()
+                     if isinstance(stream, PrefetchHooks)
+                     and type(stream) is self.parent_stream_type), None)
 
     # The first pages of the child lists of the records being emitted (see prefetch_children).
     children_ahead: FirstPagePrefetcher | None = None
 
-    def prefetch_children(self, page: list[dict], context: Context | None) -> None:
+    def prefetch_children(self, page: list[dict[str, Any]], context: Context | None) -> None:
         """Start fetching the first page of each child list the page's records will ask for.
 
         The SDK syncs a record's children while it emits the record, one list after the
@@ -73,7 +107,7 @@ class PrefetchHooks(RESTStream[str]):
         workers = self.read_settings.workers
         if not self.syncs_children or self.ABORT_AT_RECORD_COUNT is not None or workers <= 1:
             return
-        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
+        children = self.synced_children
         entries = [
             child.prefetch_entry(child_context)
             for child_context in self.child_contexts_of(page, context)
@@ -85,7 +119,9 @@ class PrefetchHooks(RESTStream[str]):
             self.children_ahead = FirstPagePrefetcher(workers=workers, ahead=workers)
         self.children_ahead.plan(entries)
 
-    def child_contexts_of(self, page: list[dict], context: Context | None) -> Iterator[Context]:
+    def child_contexts_of(
+        self, page: list[dict[str, Any]], context: Context | None
+    ) -> Iterator[Context]:
         """The child contexts the SDK will make for a page's records, in its order."""
         partition = sdk_compat.partition_keys(self, context) or {}
         for row in page:
@@ -98,7 +134,9 @@ class PrefetchHooks(RESTStream[str]):
             for key, value in partition.items():  # what _process_record adds
                 record.setdefault(key, value)
             if self.stream_maps[0].get_filter_result(record):
-                yield from self.generate_child_contexts(record, context)
+                for child_context in self.generate_child_contexts(record, context):
+                    if child_context is not None:  # the SDK syncs no child for it either
+                        yield child_context
 
     def stop_prefetching_children(self) -> None:
         if self.children_ahead is not None:

@@ -195,7 +195,8 @@ class QuietSDKFilter(logging.Filter):
         if self.connection_test and message.startswith(_EXPECTED_IN_CONNECTION_TEST):
             return False
         if message.startswith(_ONCE_PER_STREAM):
-            key = (record.name, record.args[0] if record.args else None)
+            first_arg = record.args[0] if isinstance(record.args, tuple) and record.args else None
+            key = (record.name, first_arg)
             if key in self.seen:
                 return False
             self.seen.add(key)

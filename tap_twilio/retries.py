@@ -4,7 +4,7 @@ logged (the waits and the failures' wording are in http.py)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import backoff
@@ -28,10 +28,10 @@ class RetryHooks(RESTStream[str]):
             logger=None,
         )(func)
 
-    def backoff_wait_generator(self) -> Iterator[float]:  # type: ignore[override]
+    def backoff_wait_generator(self) -> Generator[float, None, None]:
         return backoff_waits()
 
-    def backoff_handler(self, details: Any) -> None:  # type: ignore[override]
+    def backoff_handler(self, details: Any) -> None:
         exc = details.get("exception")
         self.logger.warning(
             "%s: retry %d in %.1fs%s after %s",

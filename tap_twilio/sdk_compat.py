@@ -47,7 +47,7 @@ def partition_keys(stream: Stream, context: Context | None) -> Context | None:
     return stream._get_state_partition_context(context)
 
 
-def advance_bookmark(stream: Stream, record: dict, context: Context | None) -> None:
+def advance_bookmark(stream: Stream, record: dict[str, Any], context: Context | None) -> None:
     """The SDK's bookmark step for one record; the page path gives it the latest record of
     a page instead of every record (the SDK keeps the greatest value of an unsorted stream)."""
     stream._increment_stream_state(record, context=context)

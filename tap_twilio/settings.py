@@ -243,7 +243,7 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
-def add_flattening_default(config_schema: dict) -> None:
+def add_flattening_default(config_schema: dict[str, Any]) -> None:
     """Give the SDK's `flattening_max_depth` setting a default, so that
     `flattening_enabled: true` alone flattens (the SDK would refuse it without a depth)."""
     properties = config_schema["properties"]

@@ -28,8 +28,7 @@ from tap_twilio.transform import to_rfc3339
 class AccountsStream(TwilioStream):
     """The main account and its subaccounts: the parent of every per-account stream."""
 
-    @staticmethod
-    def has_children(account: dict) -> bool:
+    def has_children(self, account: dict[str, Any]) -> bool:
         """A closed account is emitted, but Twilio answers 404 for all of its lists."""
         return account.get("status") != "closed"
 
@@ -37,13 +36,13 @@ class AccountsStream(TwilioStream):
         name = self.config.get("account_name")
         return {"FriendlyName": name} if name else {}
 
-    def in_scope(self, record: dict) -> bool:
+    def in_scope(self, record: dict[str, Any]) -> bool:
         """Whether this run reads the account: the settings ask for it, and it is in this
         run's `account_shard`. Only such accounts are emitted and have their lists read, so
         the shards of one account tree together read each account once."""
         return self.asked_for(record) and in_account_shard(self.config, record["sid"])
 
-    def asked_for(self, record: dict) -> bool:
+    def asked_for(self, record: dict[str, Any]) -> bool:
         """Whether the settings (other than `account_shard`) ask for this account."""
         wanted = self.config.get("account_sids")
         if wanted:
@@ -51,7 +50,7 @@ class AccountsStream(TwilioStream):
         if self.config.get("account_name"):
             return True  # already narrowed server-side by FriendlyName
         if not self.config.get("include_subaccounts", True):
-            return record["sid"] == self.config["account_sid"]
+            return bool(record["sid"] == self.config["account_sid"])
         return True
 
     def request_pages(self, context: Context | None) -> Any:
@@ -82,7 +81,7 @@ class AccountsStream(TwilioStream):
         self.plan_prefetch(accounts)
         yield accounts
 
-    def remember_tokens(self, accounts: list[dict]) -> None:
+    def remember_tokens(self, accounts: list[dict[str, Any]]) -> None:
         """Each account's Auth Token (Twilio lists them to the main account's Auth Token),
         for Twilio's newer APIs; the records lose the field in the transform."""
         if self.config.get("api_key_sid"):
@@ -92,21 +91,21 @@ class AccountsStream(TwilioStream):
             if token and account["sid"] != self.config["account_sid"]:
                 self.tap.account_tokens[account["sid"]] = token
 
-    def remember_creation_days(self, accounts: list[dict]) -> None:
+    def remember_creation_days(self, accounts: list[dict[str, Any]]) -> None:
         """Children slice a full history from the day their account was created."""
         for account in accounts:
             created = to_rfc3339(account.get("date_created"))
             if created:
                 self.tap.account_created[account["sid"]] = dt.date.fromisoformat(created[:10])
 
-    def prefetch_children(self, page: list[dict], context: Context | None) -> None:
+    def prefetch_children(self, page: list[dict[str, Any]], context: Context | None) -> None:
         """Nothing per page: `plan_prefetch` plans the accounts' lists across accounts."""
 
-    def plan_prefetch(self, accounts: list[dict]) -> None:
+    def plan_prefetch(self, accounts: list[dict[str, Any]]) -> None:
         """Tell the prefetcher which lists the sync reads next, in the SDK's order."""
         if not self.tap.prefetcher.enabled:
             return
-        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
+        children = self.synced_children
         self.tap.prefetcher.plan([
             child.prefetch_entry({"account_sid": account["sid"]})
             for account in accounts
@@ -123,17 +122,18 @@ class Behaviour:
     null_dates: bool = False  # the filtered date may be null (queued, canceled)
     upper_exclusive: bool = False  # the date filter's upper bound means strictly before
     retention_days: int | None = None  # how far back Twilio's date filter may reach
-    has_children: Callable[[dict], bool] | None = None  # False: don't ask for its children
+    # Whether a record can have children (None: always); no child list is asked for where not.
+    has_children: Callable[[dict[str, Any]], bool] | None = None
 
 
 TO_FROM = {"to": "To", "from": "From"}
 
 
-def message_has_media(message: dict) -> bool:
+def message_has_media(message: dict[str, Any]) -> bool:
     return bool(message.get("num_media"))
 
 
-def conference_is_live(conference: dict) -> bool:
+def conference_is_live(conference: dict[str, Any]) -> bool:
     """Twilio lists a conference's participants only while it is not over."""
     return conference.get("status") != "completed"
 
@@ -191,9 +191,9 @@ SPECIAL_CLASSES: dict[str, type[TwilioStream]] = {
 TABLE = json.loads((Path(__file__).parent / "streams_table.json").read_text())["streams"]
 
 
-def build_stream_classes(table: list[dict[str, Any]]) -> list[type[TwilioStream]]:
-    """A stream class per row of the table, parents before children (the SDK wires by
-    class), each with the context keys its children's paths take from its records."""
+def build_stream_classes(table: list[dict[str, Any]]) -> dict[str, type[TwilioStream]]:
+    """A stream class per row of the table, by name, parents before children (the SDK
+    wires by class), each with the context keys its children's paths take from its records."""
     rows = {row["name"]: row for row in table}
     child_keys: dict[str, dict[str, str]] = {name: {} for name in rows}
     for row in table:
@@ -205,7 +205,7 @@ def build_stream_classes(table: list[dict[str, Any]]) -> list[type[TwilioStream]
     for row in parents_first(table):
         parent = classes[row["parent"] or "accounts"] if row["name"] != "accounts" else None
         classes[row["name"]] = stream_class(row, parent, child_keys[row["name"]])
-    return list(classes.values())
+    return classes
 
 
 def stream_class(
@@ -284,6 +284,7 @@ def _class_name(stream_name: str) -> str:
     return "".join(part.title() for part in stream_name.split("_")) + "Stream"
 
 
-STREAM_TYPES = build_stream_classes(TABLE)
-STREAM_NAMES = [cls.name for cls in STREAM_TYPES]
-DEFAULT_STREAM_NAMES = [cls.name for cls in STREAM_TYPES if cls.selected_by_default]
+STREAM_CLASSES = build_stream_classes(TABLE)
+STREAM_TYPES = list(STREAM_CLASSES.values())
+STREAM_NAMES = list(STREAM_CLASSES)
+DEFAULT_STREAM_NAMES = [name for name, cls in STREAM_CLASSES.items() if cls.selected_by_default]

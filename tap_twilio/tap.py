@@ -7,8 +7,10 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import click
+from singer_sdk import Stream
 from singer_sdk.mapper import RemoveRecordTransform
 
+from tap_twilio.client import TwilioStream
 from tap_twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
 from tap_twilio.http import TooManyRequests
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
@@ -50,8 +52,9 @@ class TapTwilio(TapHooks):
         self.encoded_state_writer = EncodedStateWriter(self.message_writer)
         use_state_writer(self, self.encoded_state_writer)
         self.started = time.monotonic()
-        if type(self).runs is not None:
-            type(self).runs.append(self)
+        runs = type(self).runs
+        if runs is not None:
+            runs.append(self)
         # Every request of every thread passes through it (made here, before any thread):
         # requests in flight per account, lowered after a 429, up to `max_concurrency`.
         self.limiter = AdaptiveLimiter(int(self.config.get("max_concurrency", 8)),
@@ -64,7 +67,7 @@ class TapTwilio(TapHooks):
             self.logger.warning(warning)
 
     @classmethod
-    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+    def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
         """The SDK's stream map and flattening settings, flattening with a default depth."""
         super().append_builtin_config(config_jsonschema)
         add_flattening_default(config_jsonschema)
@@ -80,8 +83,13 @@ class TapTwilio(TapHooks):
         for warning in settings_warnings(self.config):
             self.logger.warning(warning)
 
-    def discover_streams(self) -> list:
+    def discover_streams(self) -> list[Stream]:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+
+    @property
+    def twilio_streams(self) -> list[TwilioStream]:
+        """The streams of `self.streams` (every one a TwilioStream), typed as such."""
+        return [stream for stream in self.streams.values() if isinstance(stream, TwilioStream)]
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
@@ -104,7 +112,7 @@ class TapTwilio(TapHooks):
         no children (a message without media): Twilio answers an empty list, which is enough
         to know the child's endpoint is readable. Not so for accounts, whose children are
         not asked for a closed account (Twilio answers 404)."""
-        for stream in self.streams.values():
+        for stream in self.twilio_streams:
             stream.asks_every_child = stream.parent_stream_type is not None
         expect_connection_test_stops(True)
         try:
@@ -112,10 +120,12 @@ class TapTwilio(TapHooks):
         finally:
             expect_connection_test_stops(False)
         self.message_writer.flush()
+        by_class: dict[type[Stream], TwilioStream] = {
+            type(stream): stream for stream in self.twilio_streams}
         log_connection_test(self.logger, [
-            (stream.progress, self.streams[stream.parent_stream_type.name].progress
+            (stream.progress, by_class[stream.parent_stream_type].progress
              if stream.parent_stream_type else None)
-            for stream in self.streams.values()])
+            for stream in self.twilio_streams])
         return passed
 
     @cached_property
@@ -151,7 +161,7 @@ class TapTwilio(TapHooks):
             self.prefetcher.close()
             written = self.message_writer.records_written
             summary = [(stream.progress, {alias: written[alias] for alias in output_names(stream)})
-                       for stream in self.streams.values() if stream.selected]
+                       for stream in self.twilio_streams if stream.selected]
             log_run_summary(self.logger, summary, self.started, finished)
 
     def on_termination(self, signum: int) -> None:  # pragma: no cover

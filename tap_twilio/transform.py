@@ -87,10 +87,10 @@ def _types(subschema: Mapping[str, Any]) -> set[str]:
 
 def _format(subschema: Mapping[str, Any]) -> str | None:
     if "format" in subschema:
-        return subschema["format"]
+        return str(subschema["format"])
     for option in subschema.get("anyOf", ()) or ():
         if option.get("format"):
-            return option["format"]
+            return str(option["format"])
     return None
 
 
@@ -122,7 +122,7 @@ def date_fields(schema: Mapping[str, Any]) -> list[str]:
 # Strings of number, integer and date fields repeat across records (prices, segment counts,
 # usage days), so each field converts a distinct string once: up to this many are remembered.
 MEMO_SIZE = 4096
-_MISSING = object()
+_MISSING: Any = object()  # a memo miss (None is a memoized answer)
 _DATETIME_EXPECTED = _CONVERTERS["date-time"][1]
 
 

@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_tz
-from typing import Any
+from typing import Any, cast
 
 _UTC = timezone.utc
 
@@ -198,7 +198,7 @@ def to_decimal(value: Any) -> Decimal | None:
             return result
     elif kind is Decimal:
         if value.is_finite():
-            return value
+            return cast(Decimal, value)
     elif kind is int:
         return Decimal(value)
     elif kind is float and math.isfinite(value):
@@ -212,7 +212,7 @@ def to_integer(value: Any) -> int | None:
         return None
     kind = type(value)
     if kind is int:
-        return value
+        return cast(int, value)
     if kind is str:
         if value.isascii() and "_" not in value:
             try:

@@ -113,8 +113,8 @@ class ListWalker:
         as Twilio's day-granular filter would, and the window is not asked for (half the
         requests over many subaccounts). Otherwise the window is read by its own query (and
         slices), alongside the rest of the sweep."""
-        assert sweep.window is not None and sweep.days is not None
         field = sweep.only_null
+        assert sweep.window is not None and sweep.days is not None and field is not None
         if next_url is None:
             yield [r for r in records if null_or_within(r.get(field), *sweep.days)]
             return

@@ -28,4 +28,5 @@ def load_schema(stream_name: str) -> dict[str, Any]:
     resource = resources.files(__name__).joinpath(f"{stream_name}.json")
     if not resource.is_file():
         raise KeyError(f"no schema for stream {stream_name!r}")
-    return json.loads(resource.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return schema
