@@ -71,13 +71,9 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
-    child_keys: ClassVar[dict[str, str]] = {}  # child context key -> this record's field
     # Context keys (the path's parameters) that the records must carry: filled from the
     # context where Twilio's records leave one out.
     context_fields: ClassVar[tuple[str, ...]] = ()
-    # `--test` asks for the children of a record even where `has_children` says it has none
-    # (Twilio answers an empty list), so that the child stream's endpoint is tested too.
-    asks_every_child = False
 
     def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
         self.tap = tap  # the TapTwilio that made this stream: its writer, limiter, prefetcher
@@ -341,28 +337,3 @@ class TwilioStream(PrefetchHooks, RetryHooks):
             f"could not connect to {origin}: {reason}; check base_url, region, edge and the "
             "network"
         ) from None
-
-    def generate_child_contexts(
-        self, record: dict[str, Any], context: Context | None
-    ) -> Iterator[Context]:
-        # No context at all (not a None one) for a record without children: the SDK would
-        # otherwise log "Context for child streams ... is null" once per such record (most
-        # messages have no media), a cost even when a log filter drops the lines.
-        if not self.syncs_children:
-            return
-        child = self.get_child_context(record, context)
-        if child is not None:
-            yield child
-
-    def has_children(self, record: dict[str, Any]) -> bool:
-        """Whether a record can have children at all; the children's list is not asked for
-        where it cannot (a message without media, a conference that has ended)."""
-        return True
-
-    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context | None:
-        if not self.asks_every_child and not self.has_children(record):
-            return None
-        child = dict(context or {})
-        child.update({key: record.get(field) for key, field in self.child_keys.items()})
-        return child
-

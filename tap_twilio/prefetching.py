@@ -1,7 +1,8 @@
-"""Pages fetched before the SDK asks for them: the first page of each child list a page's
-records will ask for (the SDK syncs children one record after the other), read by
-`max_concurrency` workers while the parent's records are emitted. The threads are in
-`concurrency.py` (`FirstPagePrefetcher`); this is the stream's side.
+"""A stream's children: the context each record gives its child streams, and the pages
+fetched before the SDK asks for them: the first page of each child list a page's records
+will ask for (the SDK syncs children one record after the other), read by `max_concurrency`
+workers while the parent's records are emitted. The threads are in `concurrency.py`
+(`FirstPagePrefetcher`); this is the stream's side.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, ClassVar
 
 from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.types import Context
@@ -142,3 +143,35 @@ class PrefetchHooks(PagePathHooks):
         if self.children_ahead is not None:
             self.children_ahead.close()
             self.children_ahead = None
+
+    # --- the child contexts ------------------------------------------------------------
+
+    child_keys: ClassVar[dict[str, str]] = {}  # child context key -> this record's field
+    # `--test` asks for the children of a record even where `has_children` says it has none
+    # (Twilio answers an empty list), so that the child stream's endpoint is tested too.
+    asks_every_child = False
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterator[Context]:
+        # No context at all (not a None one) for a record without children: the SDK would
+        # otherwise log "Context for child streams ... is null" once per such record (most
+        # messages have no media), a cost even when a log filter drops the lines.
+        if not self.syncs_children:
+            return
+        child = self.get_child_context(record, context)
+        if child is not None:
+            yield child
+
+    def has_children(self, record: dict[str, Any]) -> bool:
+        """Whether a record can have children at all; the children's list is not asked for
+        where it cannot (a message without media, a conference that has ended)."""
+        return True
+
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context | None:
+        if not self.asks_every_child and not self.has_children(record):
+            return None
+        child = dict(context or {})
+        child.update({key: record.get(field) for key, field in self.child_keys.items()})
+        return child
+
