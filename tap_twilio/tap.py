@@ -24,7 +24,7 @@ from tap_twilio.progress import (
 from tap_twilio.sdk_compat import TapHooks, use_state_writer
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
 from tap_twilio.streams import STREAM_TYPES
-from tap_twilio.validation import settings_warnings, validate_settings
+from tap_twilio.validation import settings_warnings, unmatched_filters, validate_settings
 
 
 class TapTwilio(TapHooks):
@@ -163,6 +163,11 @@ class TapTwilio(TapHooks):
             summary = [(stream.progress, {alias: written[alias] for alias in output_names(stream)})
                        for stream in self.twilio_streams if stream.selected]
             log_run_summary(self.logger, summary, self.started, finished)
+            if finished:
+                for line in unmatched_filters(self.config, [
+                        (stream.name, stream.options, stream.progress.records)
+                        for stream in self.twilio_streams if stream.selected]):
+                    self.logger.warning(line)
 
     def on_termination(self, signum: int) -> None:  # pragma: no cover
         """SIGTERM/SIGINT: write the state so far, then stop with a non-zero exit code."""

@@ -85,6 +85,23 @@ def settings_warnings(config: Mapping[str, Any]) -> list[str]:
     return warnings
 
 
+def unmatched_filters(
+    config: Mapping[str, Any], streams: list[tuple[str, dict[str, str], int]]
+) -> list[str]:
+    """A line for each stream that Twilio filtered by settings and that listed nothing:
+    a value that matches no record (a number in another format, a status of another list)
+    looks just like an empty account otherwise. `streams`: each read stream's name, its
+    options (setting -> query parameter) and the records it read."""
+    lines = []
+    for name, options, records in streams:
+        used = [f"{setting}={shown(config[setting])}" for setting in options
+                if config.get(setting) is not None]
+        if used and records == 0:
+            lines.append(f"{name}: no record matched {', '.join(used)} in any account read "
+                         "(Twilio filters by them: check the values)")
+    return lines
+
+
 def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> None:
     value = config.get(name)
     if value is None:

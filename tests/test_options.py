@@ -94,6 +94,22 @@ def test_category_filters_usage_records(emulator, catalog) -> None:
     assert {r["category"] for r in run.records["usage_records"]} == {"sms"}
 
 
+def test_a_filter_that_matches_nothing_is_said_per_stream(emulator, catalog) -> None:
+    call = emulator.truth("calls", account_sid=emulator.account_sid)[0]
+    nobody = "+15550000001"
+    assert not emulator.truth("messages", To=nobody) and not emulator.truth("calls", To=nobody)
+    run = run_with(emulator, catalog, to=nobody, status=call["status"])
+    assert not run.records["calls"] and not run.records["messages"]
+    said = [line for line in run.stderr.splitlines() if "no record matched" in line]
+    assert len(said) == 2
+    assert "calls: no record matched to='+15550000001', status=" in said[0]
+    assert "messages: no record matched to='+15550000001' in" in said[1]
+    # A filter that matches: nothing said for that stream.
+    run = run_with(emulator, catalog, to=call["to"], status=call["status"])
+    assert run.records["calls"]
+    assert "calls: no record matched" not in run.stderr
+
+
 def test_account_name_reads_only_that_account(emulator, catalog) -> None:
     sub = emulator.truth("accounts")[-1]
     run = run_with(emulator, catalog, account_name=sub["friendly_name"])
