@@ -43,6 +43,12 @@ def default_run(emulator: Emulator) -> TapRun:
     return run_tap(emulator.config())
 
 
+@pytest.fixture(scope="session")
+def run_at_50_a_page(emulator: Emulator) -> TapRun:
+    """The plain run at 50 records a page (several pages per list), likewise shared."""
+    return run_tap({**emulator.config(), "page_size": 50})
+
+
 @pytest.fixture
 def fresh_emulator() -> Iterator[Emulator]:
     """An emulator of the test's own, for tests that mutate data or inject faults."""
