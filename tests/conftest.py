@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulator import Emulator
+from tests.tap_runner import TapRun, run_tap
 
 # Small but multi-page for every page size the tests use.
 SIZES = {
@@ -33,6 +34,19 @@ def emulator() -> Iterator[Emulator]:
     """A read-only emulator shared by tests that do not change its data or faults."""
     with Emulator(seed=11, subaccounts=2, sizes=SIZES) as emu:
         yield emu
+
+
+@pytest.fixture(scope="session")
+def default_run(emulator: Emulator) -> TapRun:
+    """One plain run of the tap (default streams, default page size 1000) over the shared
+    emulator, for the tests that only read its output."""
+    return run_tap(emulator.config())
+
+
+@pytest.fixture(scope="session")
+def run_at_50_a_page(emulator: Emulator) -> TapRun:
+    """The plain run at 50 records a page (several pages per list), likewise shared."""
+    return run_tap({**emulator.config(), "page_size": 50})
 
 
 @pytest.fixture

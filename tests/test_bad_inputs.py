@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.emulator import Emulator
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.tap_runner import catalog_selecting, discovered_catalog, run_tap
 
 PREFIX = "tap-twilio: error: "
 SID = "AC" + "0" * 32
@@ -303,7 +303,7 @@ def test_a_malformed_bookmark_is_rejected_before_any_request(emu: Emulator) -> N
 
 
 def test_a_valid_state_and_catalog_pass_the_checks(emu: Emulator) -> None:
-    discovered = json.loads(run_tap(emu.config(), args=("--discover",)).stdout)
+    discovered = discovered_catalog(emu.config())
     state = {"bookmarks": {"calls": {"partitions": [
         {"context": {"account_sid": emu.account_sid}, "replication_key": "start_time",
          "replication_key_value": "2026-01-01T00:00:00+00:00"}]}}}

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.tap_runner import record_key, run_tap, truth
+from tests.tap_runner import record_key, truth
 
 STREAMS = ["accounts", "calls", "messages", "conferences", "conference_participants",
            "notifications", "message_media", "usage_records", "recordings", "transcriptions",
@@ -19,10 +19,9 @@ STREAMS = ["accounts", "calls", "messages", "conferences", "conference_participa
 
 
 @pytest.fixture(scope="module")
-def run(emulator):
-    result = run_tap(emulator.config())
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+def run(default_run):
+    assert default_run.returncode == 0, default_run.stderr[-3000:]
+    return default_run
 
 
 def expected_datetime(raw: str | None) -> str | None:

@@ -23,7 +23,8 @@ PLATFORM = sorted(row["name"] for row in TABLE if row["name"] not in LEGACY_STRE
 NEWER_API = {row["name"] for row in TABLE if row["family"] == "meta"}
 KEYS = {cls.name: tuple(cls.primary_keys) for cls in STREAM_TYPES}
 PAGE = 2
-SIZES = {"calls": 3, "messages": 3, "conferences": 2, "notifications": 2, "alerts": 3}
+SIZES = {"calls": 3, "messages": 3, "conferences": 2, "notifications": 2, "alerts": 3,
+         "recordings": 3}  # each recording is the parent of add-on results and their payloads
 
 
 def added_by_the_tap(stream: str) -> set[str]:

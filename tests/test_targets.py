@@ -38,7 +38,7 @@ import yaml
 from tap_twilio.streams import DEFAULT_STREAM_NAMES
 from tests.conftest import SIZES
 from tests.emulator import Emulator
-from tests.tap_runner import PRIMARY_KEYS, REPO, run_tap, truth
+from tests.tap_runner import PRIMARY_KEYS, REPO, discovered_catalog, run_tap, truth
 
 e2e = pytest.mark.skipif(
     os.environ.get("TAP_TWILIO_SKIP_E2E") == "1",
@@ -79,6 +79,9 @@ def meltano_env(workdir: Path, emu: Emulator | None = None, **extra: str) -> dic
         "MELTANO_DISABLE_TRACKING": "true",
         "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
         "MELTANO_CLI_LOG_FORMAT": "uncolored",
+        # Meltano installs the plugins with uv rather than virtualenv and pip: the same
+        # packages, in a quarter of the time on a fresh clone (README's blocks keep the default).
+        "MELTANO_VENV_BACKEND": "uv",
         "NO_COLOR": "1",
     })
     if emu is not None:
@@ -347,11 +350,8 @@ def test_meltano_run_target_postgres_full_then_incremental(meltano_installed, po
     with Emulator(seed=47, subaccounts=2, sizes=SIZES, account_ages_days=AGES) as emu:
         env = meltano_env(tmp_path, emu, **postgres.target_env(schema))
         meltano(["run", "tap-twilio", "target-postgres"], env, tmp_path / "run1.log")
-        tap_schemas = {
-            entry["tap_stream_id"]: entry["schema"]
-            for entry in json.loads(run_tap(emu.config(), args=("--discover",)).stdout)[
-                "streams"]
-        }
+        tap_schemas = {entry["tap_stream_id"]: entry["schema"]
+                       for entry in discovered_catalog(emu.config())["streams"]}
 
         # Every stream is a table with exactly the emulator's records.
         tables = {row[0] for row in postgres.query(

@@ -244,11 +244,11 @@ def message_types(run: TapRun) -> list[tuple[str, str | None]]:
     return [(line["type"], line.get("stream")) for line in lines]
 
 
-def test_each_stream_schema_is_written_once_and_its_records_validate(emulator) -> None:
+def test_each_stream_schema_is_written_once_and_its_records_validate(run_at_50_a_page) -> None:
     """Per-account streams (3 accounts) and message_media (one list per message with media)
     still give one SCHEMA line per stream, before its first RECORD, and every RECORD is
     valid against it."""
-    run = run_tap({**emulator.config(), "page_size": 50})
+    run = run_at_50_a_page
     assert run.returncode == 0, run.stderr[-2000:]
     types = message_types(run)
     schemas = [stream for kind, stream in types if kind == "SCHEMA"]
@@ -284,13 +284,13 @@ def assert_ends_with_a_state_covering_the_run(run: TapRun) -> None:
             assert entry["replication_key_value"] >= record[key], (stream, record)
 
 
-def test_every_run_ends_with_a_state_fresh_and_resumed(emulator) -> None:
+def test_every_run_ends_with_a_state_fresh_and_resumed(emulator, run_at_50_a_page) -> None:
     """A fresh run, a run resumed from the last line of the one before (as
     `... | target-jsonl | tail -1` keeps it), and the one after that: each ends with a
     STATE after its last RECORD, also when the last stream only re-read records its
     bookmark already covers (alerts, read back `lookback_days`)."""
     config = {**emulator.config(), "page_size": 50}
-    fresh = run_tap(config)
+    fresh = run_at_50_a_page
     assert_ends_with_a_state_covering_the_run(fresh)
     resumed = run_tap(config, state=fresh.last_state)
     assert_ends_with_a_state_covering_the_run(resumed)
