@@ -349,7 +349,7 @@ def test_a_category_twilio_may_have_added_is_sent_with_a_warning(emu: Emulator) 
                   catalog=catalog_of("accounts", "usage_records"))
     assert run.returncode == 0, run.stderr[-2000:]
     warnings = [line for line in run.stderr.splitlines() if "| WARNING" in line]
-    assert len(warnings) == 1
+    assert len(warnings) == 2
     assert warnings[0].endswith(
         "| category: 'voice-intelligence-minutes' is not among the 643 usage categories "
         "tap-twilio knows; the closest known is 'voice-intelligence'. It is sent as it is; "
@@ -357,3 +357,6 @@ def test_a_category_twilio_may_have_added_is_sent_with_a_warning(emu: Emulator) 
     assert {r.query.get("Category") for r in emu.requests if "Usage" in r.path} == {
         "voice-intelligence-minutes"}
     assert run.records["usage_records"] == []
+    # The emulator has no such category: the end of the run says it matched nothing.
+    assert "| usage_records: no record matched category='voice-intelligence-minutes'" in (
+        warnings[1])
