@@ -35,6 +35,8 @@ class TapTwilio(TapHooks):
     message_writer: RecordBufferingWriter
     # The taps made while `invoke` runs (the SDK's `invoke` makes one and syncs it).
     runs: ClassVar[list[TapTwilio] | None] = None
+    # At most one STATE a second: each holds every partition (see EncodedStateWriter).
+    SECONDS_BETWEEN_STATES: ClassVar[float] = 1.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
@@ -47,7 +49,8 @@ class TapTwilio(TapHooks):
         check_catalog(kwargs.get("catalog"))
         kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
-        self.encoded_state_writer = EncodedStateWriter(self.message_writer)
+        self.encoded_state_writer = EncodedStateWriter(self.message_writer,
+                                                       min_seconds=self.SECONDS_BETWEEN_STATES)
         use_state_writer(self, self.encoded_state_writer)
         self.started = time.monotonic()
         if type(self).runs is not None:
@@ -146,6 +149,8 @@ class TapTwilio(TapHooks):
         try:
             if finished:
                 self.encoded_state_writer.write_final_state(self.state)
+            else:
+                self.encoded_state_writer.write_held_back(self.state)
         finally:
             self.message_writer.flush()
             self.prefetcher.close()
