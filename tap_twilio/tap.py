@@ -125,7 +125,7 @@ class TapTwilio(TapHooks):
     def prefetcher(self) -> FirstPagePrefetcher:
         """Reads ahead the first page of the next accounts' lists (see concurrency.py)."""
         workers = int(self.config.get("max_concurrency", 8))
-        return FirstPagePrefetcher(workers=workers, ahead=workers if workers > 1 else 0)
+        return FirstPagePrefetcher(workers=workers, ahead=4 * workers if workers > 1 else 0)
 
     @classmethod
     def invoke(cls, *, about: bool = False, about_format: str | None = None,
