@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 Query = TypeVar("Query")
 _DONE = object()
 PREFETCH_MIN_PAGE = 100  # records on a walk's first page for the rest to be read ahead
+# A partition's fetches ahead, by request: each is handed where to leave the page after its own.
+Fetches = dict[Any, Callable[["PagesAhead"], Any]]
 
 
 def walk_in_parallel(
@@ -134,7 +136,7 @@ class FirstPagePrefetcher:
     def __init__(self, workers: int, ahead: int) -> None:
         self._pool = DaemonPool(workers, "prefetch")
         self._ahead = ahead
-        self._plan: list[tuple[Any, dict[Any, Callable[[PagesAhead], Any]]]] = []
+        self._plan: list[tuple[Any, Callable[[], Fetches]]] = []
         self._position: dict[Any, int] = {}
         self._started: dict[Any, dict[Any, Future]] = {}
         self._next = 0  # first plan entry not yet started
@@ -143,9 +145,11 @@ class FirstPagePrefetcher:
     def enabled(self) -> bool:
         return self._ahead > 0
 
-    def plan(self, entries: list[tuple[Any, dict[Any, Callable[[PagesAhead], Any]]]]) -> None:
-        """`(partition key, {request key: first-page fetch})` in the order the sync will
-        ask for them. A later plan replaces an earlier one; pages already started stay."""
+    def plan(self, entries: list[tuple[Any, Callable[[], Fetches]]]) -> None:
+        """`(partition key, what makes its {request key: first-page fetch})` in the order
+        the sync will ask for them; the fetches are made when the partition is started, so
+        a plan over many accounts stays small. A later plan replaces an earlier one; pages
+        already started stay."""
         if not self.enabled:
             return
         self._plan = entries
@@ -166,11 +170,11 @@ class FirstPagePrefetcher:
 
     def _start_until(self, end: int) -> None:
         while self._next < min(end, len(self._plan)):
-            key, fetches = self._plan[self._next]
+            key, make_fetches = self._plan[self._next]
             if key not in self._started:
                 pages: dict[Any, Future] = {}
                 self._started[key] = pages
-                for request, fetch in fetches.items():
+                for request, fetch in make_fetches().items():
                     pages[request] = self._pool.submit(partial(fetch, PagesAhead(self._pool,
                                                                                  pages)))
             self._next += 1

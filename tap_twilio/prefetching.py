@@ -15,7 +15,7 @@ from singer_sdk import RESTStream
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import sdk_compat
-from tap_twilio.concurrency import FirstPagePrefetcher, PagesAhead
+from tap_twilio.concurrency import Fetches, FirstPagePrefetcher, PagesAhead
 from tap_twilio.planning import ListQuery
 from tap_twilio.transform import TransformError
 from tap_twilio.walking import ListWalker
@@ -37,20 +37,22 @@ class PrefetchHooks(RESTStream[str]):
         return (self.name, tuple(sorted((key, str(value))
                                         for key, value in (context or {}).items())))
 
-    def prefetch_entry(
-        self, context: Context
-    ) -> tuple[Any, dict[Any, Callable[[PagesAhead], Any]]]:
+    def prefetch_entry(self, context: Context) -> tuple[Any, Callable[[], Fetches]]:
+        """The prefetcher's plan entry for this partition: its key and its fetches."""
+        return (self.prefetch_key(context), partial(self.prefetch_fetches, context))
+
+    def prefetch_fetches(self, context: Context) -> Fetches:
         """What the prefetcher may fetch ahead for this partition: each query's first page,
         and for a list walked link by link, up to `FOLLOWING_PAGES` pages after it."""
         if self.credentials(context) is None or (
             self.list_rules.bounded_below and self.account_created(context) is None
         ):  # not known yet: the query asked later would differ
-            return (self.prefetch_key(context), {})
-        return (self.prefetch_key(context), {
+            return {}
+        return {
             query.request: partial(self.fetch_ahead, context, query.url, query.params,
                                    FOLLOWING_PAGES if walks_link_by_link(query) else 0)
             for query in self.list_queries(context, planning=True)
-        })
+        }
 
     def fetch_ahead(self, context: Context, url: str, params: dict[str, Any] | None,
                     following: int, ahead: PagesAhead) -> Any:

@@ -123,7 +123,11 @@ class TapTwilio(TapHooks):
 
     @cached_property
     def prefetcher(self) -> FirstPagePrefetcher:
-        """Reads ahead the first page of the next accounts' lists (see concurrency.py)."""
+        """Reads ahead the first pages of the next accounts' lists (see concurrency.py).
+
+        Four times as many lists ahead as workers: a list of several pages is a chain of
+        round trips (an account's daily usage records: up to 5 read ahead), started that
+        many lists before the sync reaches it, so that it is read by then."""
         workers = int(self.config.get("max_concurrency", 8))
         return FirstPagePrefetcher(workers=workers, ahead=4 * workers if workers > 1 else 0)
 

@@ -137,7 +137,7 @@ def test_a_fetch_leaves_the_next_page_before_its_own_is_handed_over() -> None:
         return f"page {number}"
 
     try:
-        prefetcher.plan([("partition", {"first": partial(fetch, "list/1")})])
+        prefetcher.plan([("partition", lambda: {"first": partial(fetch, "list/1")})])
         pages = prefetcher.take("partition")
         assert pages["first"].result(timeout=5) == "page 1"
         assert pages["list/2"].result(timeout=5) == "page 2"  # there once page 1 is
