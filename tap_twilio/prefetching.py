@@ -48,9 +48,14 @@ class PrefetchHooks(RESTStream[str]):
             self.list_rules.bounded_below and self.account_created(context) is None
         ):  # not known yet: the query asked later would differ
             return {}
+        # A list that can be sliced is read in slices or from seeds once its account's
+        # creation day is known, and the main account's lists are planned before that: its
+        # pages are not followed, or they would be read one after the other.
+        settled = self.list_rules.slices is None or self.account_created(context) is not None
         return {
             query.request: partial(self.fetch_ahead, context, query.url, query.params,
-                                   FOLLOWING_PAGES if walks_link_by_link(query) else 0)
+                                   FOLLOWING_PAGES if settled and walks_link_by_link(query)
+                                   else 0)
             for query in self.list_queries(context, planning=True)
         }
 
