@@ -30,7 +30,8 @@ adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of
 * media:    a media-heavy account (`--media-messages` 10,000, the emulator's share of
             messages with media), messages + message_media, `max_concurrency: 1` vs the tap;
 * accounts: 301 and 1,001 accounts (`--account-counts`) with small lists, the 15 per-account
-            lists: wall against requests x latency / max_concurrency, memory, partitions;
+            lists: wall against requests x latency / max_concurrency, the requests in
+            flight on average (the emulator's log), memory, partitions;
 * limited:  an emulator allowing `--limit-in-flight` (4) requests in flight per account,
             read with `max_concurrency: 8` over a window in pages of 100: the share of 429s,
             the same records as without the limit;
