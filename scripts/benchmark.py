@@ -30,7 +30,8 @@ adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of
 * media:    a media-heavy account (`--media-messages` 10,000, the emulator's share of
             messages with media), messages + message_media, `max_concurrency: 1` vs the tap;
 * accounts: 301 and 1,001 accounts (`--account-counts`) with small lists, the 15 per-account
-            lists: wall against requests x latency / max_concurrency, memory, partitions;
+            lists: wall against requests x latency / max_concurrency, the requests in
+            flight on average (the emulator's log), memory, partitions;
 * limited:  an emulator allowing `--limit-in-flight` (4) requests in flight per account,
             read with `max_concurrency: 8` over a window in pages of 100: the share of 429s,
             the same records as without the limit;
@@ -95,7 +96,8 @@ def serve(args: argparse.Namespace) -> int:
             emu.clear_requests()
             counts = Counter(r.resource or "?" for r in log)
             print(json.dumps({"by_resource": counts, "statuses": Counter(
-                str(r.status) for r in log)}), flush=True)
+                str(r.status) for r in log), "busy": sum(r.duration for r in log)}),
+                flush=True)
         elif command == "quit":
             break
     emu.stop()
@@ -397,6 +399,7 @@ class Scenario:
         row = {"scenario": self.name, "client": client, "records": records, **measured,
                "requests": sum(log["by_resource"].values()),
                "throttled": log["statuses"].get("429", 0),
+               "in_flight": log["busy"] / measured["wall"],  # on average over the run
                "by_resource": log["by_resource"], "counts": counts,
                "partitions": partitions(final_state(out)), "latency": latency,
                "output": str(out)}
@@ -491,7 +494,8 @@ def accounts_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
         lines.append(
             f"{count:,} accounts, {latency * 1000:.0f} ms: {row['requests']:,} requests, "
             f"{row['wall']:.0f} s against requests x latency / max_concurrency = "
-            f"{expected:.0f} s ({row['wall'] / expected:.2f}x), peak RSS {row['rss']:.0f} MB; "
+            f"{expected:.0f} s ({row['wall'] / expected:.2f}x; {row['in_flight']:.1f} "
+            f"requests in flight on average), peak RSS {row['rss']:.0f} MB; "
             f"state partitions per stream: {sorted(per_stream)} (one per account: "
             f"{'holds' if per_stream == {count} else 'MISSED'})")
     return lines

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -183,9 +184,14 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                          Hosts.from_config(self.config), self.list_key, self.date_filter,
                          self.replication_key)
 
-    def walker(self, context: Context | None) -> ListWalker:
-        """A walker of this partition's lists, fetching with the partition's context."""
+    def walker(self, context: Context | None,
+               ahead: dict[Any, Future[Any]] | None = None) -> ListWalker:
+        """A walker of this partition's lists, fetching with the partition's context; a
+        next page fetched ahead (in `ahead` by its URL) is taken from there."""
         def fetch(url: str, params: dict[str, Any] | None) -> Any:
+            fetched = ahead.pop(url, None) if ahead and params is None else None
+            if fetched is not None:
+                return fetched.result()
             return self.fetch_retried(url, params, context)
 
         return ListWalker(fetch, self.list_shape, self.read_settings.workers, self.logger)
@@ -206,7 +212,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         # First pages fetched ahead, while an earlier list was read (see concurrency.py).
         fetched = self.prefetched_first_pages(context)
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
-        walker = self.walker(context)
+        walker = self.walker(context, fetched)
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:

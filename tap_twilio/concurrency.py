@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 Query = TypeVar("Query")
 _DONE = object()
 PREFETCH_MIN_PAGE = 100  # records on a walk's first page for the rest to be read ahead
+# A partition's fetches ahead, by request: each is handed where to leave the page after its own.
+Fetches = dict[Any, Callable[["PagesAhead"], Any]]
 
 
 def walk_in_parallel(
@@ -126,14 +128,15 @@ class FirstPagePrefetcher:
     is the SDK's own order (account by account, stream by stream); for up to `ahead`
     partitions past the one being read, the first page of each of their queries is fetched
     by `workers` threads. A partition's pages are held by request (URL and parameters), so
-    the stream takes only those it still asks for. Only first pages are held, so memory
-    stays at a few pages per partition ahead.
+    the stream takes only those it still asks for. A fetch may ask for the page after its
+    own (`PagesAhead.follow`), held by that page's URL; so memory stays at the pages the
+    fetches ask for (a few per list) for `ahead` partitions.
     """
 
     def __init__(self, workers: int, ahead: int) -> None:
         self._pool = DaemonPool(workers, "prefetch")
         self._ahead = ahead
-        self._plan: list[tuple[Any, dict[Any, Callable[[], Any]]]] = []
+        self._plan: list[tuple[Any, Callable[[], Fetches]]] = []
         self._position: dict[Any, int] = {}
         self._started: dict[Any, dict[Any, Future[Any]]] = {}
         self._next = 0  # first plan entry not yet started
@@ -142,9 +145,11 @@ class FirstPagePrefetcher:
     def enabled(self) -> bool:
         return self._ahead > 0
 
-    def plan(self, entries: list[tuple[Any, dict[Any, Callable[[], Any]]]]) -> None:
-        """`(partition key, {request key: first-page fetch})` in the order the sync will
-        ask for them. A later plan replaces an earlier one; pages already started stay."""
+    def plan(self, entries: list[tuple[Any, Callable[[], Fetches]]]) -> None:
+        """`(partition key, what makes its {request key: first-page fetch})` in the order
+        the sync will ask for them; the fetches are made when the partition is started, so
+        a plan over many accounts stays small. A later plan replaces an earlier one; pages
+        already started stay."""
         if not self.enabled:
             return
         self._plan = entries
@@ -153,7 +158,8 @@ class FirstPagePrefetcher:
         self._start_until(self._ahead)
 
     def take(self, key: Any) -> dict[Any, Future[Any]]:
-        """The future first pages of a partition by request key (empty: none fetched)."""
+        """The future first pages of a partition by request key, and the pages after them
+        by URL as their fetches ask for them (empty: none fetched)."""
         position = self._position.pop(key, None)
         if position is not None:
             self._start_until(position + 1 + self._ahead)
@@ -164,12 +170,30 @@ class FirstPagePrefetcher:
 
     def _start_until(self, end: int) -> None:
         while self._next < min(end, len(self._plan)):
-            key, fetches = self._plan[self._next]
+            key, make_fetches = self._plan[self._next]
             if key not in self._started:
-                self._started[key] = {
-                    request: self._pool.submit(fetch) for request, fetch in fetches.items()
-                }
+                pages: dict[Any, Future[Any]] = {}
+                self._started[key] = pages
+                for request, fetch in make_fetches().items():
+                    pages[request] = self._pool.submit(partial(fetch, PagesAhead(self._pool,
+                                                                                 pages)))
             self._next += 1
+
+
+class PagesAhead:
+    """Where a fetch of `FirstPagePrefetcher` leaves the page after its own: in its
+    partition's pages, by URL, fetched by the same workers.
+
+    A fetch calls `follow` before it returns its page, so the page after it is in the
+    partition's pages by the time the sync, holding that page, looks for it.
+    """
+
+    def __init__(self, pool: DaemonPool, pages: dict[Any, Future[Any]]) -> None:
+        self._pool = pool
+        self._pages = pages
+
+    def follow(self, url: str, fetch: Callable[[PagesAhead], Any]) -> None:
+        self._pages[url] = self._pool.submit(partial(fetch, self))
 
 
 class DaemonPool:

@@ -18,10 +18,15 @@ from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import sdk_compat
-from tap_twilio.concurrency import FirstPagePrefetcher
+from tap_twilio.concurrency import Fetches, FirstPagePrefetcher, PagesAhead
 from tap_twilio.page_path import PagePathHooks
 from tap_twilio.planning import ListQuery, ListRules, ReadSettings
 from tap_twilio.transform import TransformError
+from tap_twilio.walking import ListWalker
+
+# Pages after a list's first one fetched ahead, for a list walked link by link: memory
+# stays at this many pages more per list ahead.
+FOLLOWING_PAGES = 4
 
 
 class PrefetchHooks(PagePathHooks):
@@ -47,9 +52,9 @@ class PrefetchHooks(PagePathHooks):
     @abstractmethod
     def read_settings(self) -> ReadSettings: ...
 
-    @property
     @abstractmethod
-    def fetch_retried(self) -> Callable[[str, dict[str, Any] | None, Context | None], Any]: ...
+    def walker(self, context: Context | None,
+               ahead: dict[Any, Future[Any]] | None = None) -> ListWalker: ...
 
     @property
     def synced_children(self) -> list[PrefetchHooks]:
@@ -64,20 +69,46 @@ class PrefetchHooks(PagePathHooks):
         return (self.name, tuple(sorted((key, str(value))
                                         for key, value in (context or {}).items())))
 
-    def prefetch_entry(self, context: Context) -> tuple[Any, dict[Any, Callable[[], Any]]]:
-        """What the prefetcher may fetch ahead for this partition: each query's first page."""
+    def prefetch_entry(self, context: Context) -> tuple[Any, Callable[[], Fetches]]:
+        """The prefetcher's plan entry for this partition: its key and its fetches."""
+        return (self.prefetch_key(context), partial(self.prefetch_fetches, context))
+
+    def prefetch_fetches(self, context: Context) -> Fetches:
+        """What the prefetcher may fetch ahead for this partition: each query's first page,
+        and for a list walked link by link, up to `FOLLOWING_PAGES` pages after it."""
         if self.credentials(context) is None or (
             self.list_rules.bounded_below and self.account_created(context) is None
         ):  # not known yet: the query asked later would differ
-            return (self.prefetch_key(context), {})
-        return (self.prefetch_key(context), {
-            query.request: partial(self.fetch_retried, query.url, query.params, context)
+            return {}
+        # A list that can be sliced is read in slices or from seeds once its account's
+        # creation day is known, and the main account's lists are planned before that: its
+        # pages are not followed, or they would be read one after the other.
+        settled = self.list_rules.slices is None or self.account_created(context) is not None
+        return {
+            query.request: partial(self.fetch_ahead, context, query.url, query.params,
+                                   FOLLOWING_PAGES if settled and walks_link_by_link(query)
+                                   else 0)
             for query in self.list_queries(context, planning=True)
-        })
+        }
+
+    def fetch_ahead(self, context: Context, url: str, params: dict[str, Any] | None,
+                    following: int, ahead: PagesAhead) -> Any:
+        """A page fetched ahead; the page after it is asked for before this one is handed
+        over, while `following` allows. The sync reads a list's pages one after the other
+        (an account's daily usage records: several), and would wait a round trip for each
+        while the workers, past the lists ahead, had nothing to do."""
+        walker = self.walker(context)
+        body = walker.fetch(url, params)
+        next_url = walker.next_url(body) if following > 0 else None
+        if next_url:
+            ahead.follow(next_url, partial(self.fetch_ahead, context, next_url, None,
+                                           following - 1))
+        return body
 
     def prefetched_first_pages(self, context: Context | None) -> dict[Any, Future[Any]]:
-        """The first pages of this partition's queries already asked for, by request: by
-        the parent, for a child list, or by the tap, for the next accounts' lists."""
+        """The first pages of this partition's queries already asked for, by request (and
+        pages after them, by URL): by the parent, for a child list, or by the tap, for the
+        next accounts' lists."""
         key = self.prefetch_key(context)
         parent = self.parent_stream
         ahead = parent.children_ahead if parent is not None else None
@@ -175,3 +206,8 @@ class PrefetchHooks(PagePathHooks):
         child.update({key: record.get(field) for key, field in self.child_keys.items()})
         return child
 
+
+def walks_link_by_link(query: ListQuery) -> bool:
+    """Whether the walk of a query follows its next-page links from its first page to its
+    end (not read on in slices or from seeds, nor a sweep that may stop early)."""
+    return not (query.split or query.seek or query.window or query.only_null)

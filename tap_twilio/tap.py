@@ -37,6 +37,8 @@ class TapTwilio(TapHooks):
     message_writer: RecordBufferingWriter
     # The taps made while `invoke` runs (the SDK's `invoke` makes one and syncs it).
     runs: ClassVar[list[TapTwilio] | None] = None
+    # At most one STATE a second: each holds every partition (see EncodedStateWriter).
+    SECONDS_BETWEEN_STATES: ClassVar[float] = 1.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
@@ -49,7 +51,8 @@ class TapTwilio(TapHooks):
         check_catalog(kwargs.get("catalog"))
         kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
-        self.encoded_state_writer = EncodedStateWriter(self.message_writer)
+        self.encoded_state_writer = EncodedStateWriter(self.message_writer,
+                                                       min_seconds=self.SECONDS_BETWEEN_STATES)
         use_state_writer(self, self.encoded_state_writer)
         self.started = time.monotonic()
         runs = type(self).runs
@@ -130,9 +133,13 @@ class TapTwilio(TapHooks):
 
     @cached_property
     def prefetcher(self) -> FirstPagePrefetcher:
-        """Reads ahead the first page of the next accounts' lists (see concurrency.py)."""
+        """Reads ahead the first pages of the next accounts' lists (see concurrency.py).
+
+        Four times as many lists ahead as workers: a list of several pages is a chain of
+        round trips (an account's daily usage records: up to 5 read ahead), started that
+        many lists before the sync reaches it, so that it is read by then."""
         workers = int(self.config.get("max_concurrency", 8))
-        return FirstPagePrefetcher(workers=workers, ahead=workers if workers > 1 else 0)
+        return FirstPagePrefetcher(workers=workers, ahead=4 * workers if workers > 1 else 0)
 
     @classmethod
     def invoke(cls, *, about: bool = False, about_format: str | None = None,
@@ -156,6 +163,8 @@ class TapTwilio(TapHooks):
         try:
             if finished:
                 self.encoded_state_writer.write_final_state(self.state)
+            else:
+                self.encoded_state_writer.write_held_back(self.state)
         finally:
             self.message_writer.flush()
             self.prefetcher.close()
