@@ -125,3 +125,14 @@ def catalog_selecting(config: dict, streams: set[str]) -> dict:
             if metadata["breadcrumb"] == []:
                 metadata["metadata"]["selected"] = selected
     return catalog
+
+
+def most_in_flight(requests: list[Any]) -> int:
+    """The most of these requests (the emulator's log) it was serving at one moment."""
+    events = sorted([(r.started, 1) for r in requests]
+                    + [(r.started + r.duration, -1) for r in requests])
+    busy = peak = 0
+    for _, change in events:
+        busy += change
+        peak = max(peak, busy)
+    return peak

@@ -7,23 +7,12 @@ from __future__ import annotations
 import json
 
 from tests.emulator import Emulator
-from tests.tap_runner import catalog_selecting, record_key, run_tap, truth
+from tests.tap_runner import catalog_selecting, most_in_flight, record_key, run_tap, truth
 
 SIZES = {"messages": 400, "conferences": 30}
 PARENTS = {"message_media": ("messages", "parent_sid"),
            "conference_participants": ("conferences", "conference_sid")}
 SELECTED = {"messages", "message_media", "conferences", "conference_participants"}
-
-
-def most_in_flight(requests: list) -> int:
-    """The most of these requests the emulator was serving at one moment."""
-    events = sorted([(r.started, 1) for r in requests]
-                    + [(r.started + r.duration, -1) for r in requests])
-    busy = peak = 0
-    for _, change in events:
-        busy += change
-        peak = max(peak, busy)
-    return peak
 
 
 def children_out_of_place(stdout: str) -> list[str]:

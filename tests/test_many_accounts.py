@@ -15,7 +15,7 @@ import pytest
 from tap_twilio.concurrency import FirstPagePrefetcher, PagesAhead
 from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
 from tests.emulator import Emulator
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.tap_runner import catalog_selecting, most_in_flight, run_tap
 
 ACCOUNTS = 40
 LISTS = {"accounts", "calls", "messages", "queues", "keys", "usage_records"}
@@ -153,17 +153,6 @@ def later_pages(requests: list[Any], resource: str) -> list[Any]:
     return [r for r in requests if r.resource == resource and r.query.get("PageToken")]
 
 
-def most_at_once(requests: list[Any]) -> int:
-    """The most of these requests that the emulator was answering at the same moment."""
-    events = sorted([(r.started, 1) for r in requests]
-                    + [(r.started + r.duration, -1) for r in requests])
-    current = most = 0
-    for _, change in events:
-        current += change
-        most = max(most, current)
-    return most
-
-
 def test_later_pages_of_the_next_accounts_lists_are_read_ahead(many_accounts: Emulator) -> None:
     """An account's daily usage records take several pages, which the sync reads one after
     the other: the pages after the first are fetched ahead too, several lists at once,
@@ -183,8 +172,8 @@ def test_later_pages_of_the_next_accounts_lists_are_read_ahead(many_accounts: Em
     assert run.returncode == 0 and serial.returncode == 0, run.stderr[-2000:]
     pages = later_pages(ahead, "usage_records_daily")
     assert len(pages) >= ACCOUNTS  # every account's list is longer than a page
-    assert most_at_once(pages) > 1
-    assert most_at_once(later_pages(one_at_a_time, "usage_records_daily")) == 1
+    assert most_in_flight(pages) > 1
+    assert most_in_flight(later_pages(one_at_a_time, "usage_records_daily")) == 1
     requested = [(r.path, r.raw_query) for r in ahead]
     assert len(requested) == len(set(requested))  # no page asked for twice
     assert sorted(requested) == sorted((r.path, r.raw_query) for r in one_at_a_time)
