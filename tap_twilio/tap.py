@@ -169,13 +169,14 @@ class TapTwilio(TapHooks):
             self.message_writer.flush()
             self.prefetcher.close()
             written = self.message_writer.records_written
+            selected = [stream for stream in self.twilio_streams if stream.selected]
             summary = [(stream.progress, {alias: written[alias] for alias in output_names(stream)})
-                       for stream in self.twilio_streams if stream.selected]
+                       for stream in selected]
             log_run_summary(self.logger, summary, self.started, finished)
             if finished:
                 for line in unmatched_filters(self.config, [
                         (stream.name, stream.options, stream.progress.records)
-                        for stream in self.twilio_streams if stream.selected]):
+                        for stream in selected]):
                     self.logger.warning(line)
 
     def on_termination(self, signum: int) -> None:  # pragma: no cover
