@@ -7,12 +7,13 @@ functions, to the other streams of the stream table and writes their files besid
 
 Usage (developers only; the tap never reads the spec at run time)::
 
-    python scripts/generate_schemas.py /path/to/twilio-oai          # (re)write the schemas
-    python scripts/generate_schemas.py /path/to/twilio-oai --check  # exit 1 if they differ
+    python scripts/generate_schemas.py [SPEC_DIR]          # (re)write the schemas
+    python scripts/generate_schemas.py [SPEC_DIR] --check  # exit 1 if they differ
 
-``/path/to/twilio-oai`` holds ``twilio_api_v2010.json`` and ``twilio_monitor_v1.json`` from
-https://github.com/twilio/twilio-oai (``spec/json/``). The output is deterministic: keys sorted,
-``indent=2``, trailing newline, so re-running on the same spec reproduces the files byte for byte.
+SPEC_DIR (default: the copy vendored in ``specs/twilio-oai``) holds ``twilio_api_v2010.json``
+and ``twilio_monitor_v1.json`` from https://github.com/twilio/twilio-oai (``spec/json/``). The
+output is deterministic: keys sorted, ``indent=2``, trailing newline, so re-running on the same
+spec reproduces the files byte for byte.
 
 Rules (Singer style, JSON Schema draft 7):
 
@@ -42,6 +43,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "tap_twilio" / "schemas"
+DEFAULT_SPEC_DIR = REPO_ROOT / "specs" / "twilio-oai"
 STREAM_TABLE = REPO_ROOT / "tap_twilio" / "streams_table.json"
 
 SPEC_FILES = {
@@ -449,7 +451,13 @@ def render_all(spec_dir: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("spec_dir", type=Path, help="folder with twilio_api_v2010.json etc.")
+    parser.add_argument(
+        "spec_dir",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_SPEC_DIR,
+        help="folder with twilio_api_v2010.json etc.",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="schema folder")
     parser.add_argument(
         "--check",
@@ -480,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
-            print("run: python scripts/generate_schemas.py <twilio-oai dir>", file=sys.stderr)
+            print("run: python scripts/generate_schemas.py", file=sys.stderr)
             return 1
         print(f"{len(files)} schema files up to date in {out_dir}")
         return 0

@@ -7,7 +7,7 @@ Usage (developers only; the tap never reads the specs at run time)::
     python scripts/generate_streams.py [SPEC_DIR] --check  # write nothing; exit 1 if one differs
 
 SPEC_DIR holds ``twilio_*.json`` from https://github.com/twilio/twilio-oai (``spec/json/``);
-the default is ``../shared/twilio-oai`` beside the repository. Outputs (deterministic):
+the default is the copy vendored in ``specs/twilio-oai``. Outputs (deterministic):
 
 * ``tap_twilio/streams_table.json``: one row per stream, the data the engine builds streams from;
 * ``tap_twilio/schemas/<stream>.json`` for every stream beyond the 19 of
@@ -66,7 +66,7 @@ import generate_schemas
 from generate_schemas import SpecError, StreamSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC_DIR = REPO_ROOT.parent / "shared" / "twilio-oai"
+DEFAULT_SPEC_DIR = REPO_ROOT / "specs" / "twilio-oai"
 TABLE_FILE = Path("tap_twilio") / "streams_table.json"
 SCHEMA_DIR = Path("tap_twilio") / "schemas"
 STREAMS_DOC = Path("docs") / "streams.md"

@@ -20,7 +20,7 @@ from tests.emulator import Emulator
 from tests.emulator.records import ADDED_BY_TAP, SPEC_PREFIXES
 from tests.emulator.table import LEGACY_STREAMS, load_streams
 from tests.emulator.values import parse_record_ts
-from tests.test_schemas import SPEC_DIR, needs_spec
+from tests.test_schemas import SPEC_DIR
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 STREAMS = load_streams()
@@ -349,7 +349,6 @@ def test_a_size_for_no_stream_of_the_table_is_refused():
         Emulator(platform_sizes={"studio_flowz": 3})
 
 
-@needs_spec
 def test_sid_prefixes_are_what_the_generator_makes_from_the_specs():
     generator = Path(__file__).resolve().parents[1] / "scripts" / "generate_emulator_sids.py"
     run = subprocess.run(

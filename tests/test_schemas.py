@@ -1,7 +1,7 @@
 """The committed stream schemas: valid, complete, and exactly what the generator makes of the spec.
 
-The spec-dependent tests need Twilio's OpenAPI specs: set ``TWILIO_OAI_DIR`` or put them in
-``../shared/twilio-oai`` next to the repository; without them those tests are skipped.
+The spec-dependent tests read Twilio's OpenAPI specs vendored in ``specs/twilio-oai``
+(``TWILIO_OAI_DIR`` points them at another copy).
 """
 
 from __future__ import annotations
@@ -55,17 +55,8 @@ CONTEXT_KEYS["conference_participants"] |= {"conference_sid"}
 CONTEXT_KEYS["message_media"] |= {"parent_sid"}
 
 
-def _spec_dir() -> Path | None:
-    configured = os.environ.get("TWILIO_OAI_DIR")
-    candidate = Path(configured) if configured else REPO_ROOT.parent / "shared" / "twilio-oai"
-    return candidate if (candidate / "twilio_api_v2010.json").is_file() else None
-
-
-SPEC_DIR = _spec_dir()
-needs_spec = pytest.mark.skipif(
-    SPEC_DIR is None,
-    reason="Twilio OpenAPI specs not found: set TWILIO_OAI_DIR or provide ../shared/twilio-oai",
-)
+# Twilio's specs, vendored with the repository; TWILIO_OAI_DIR points the tests at another copy
+SPEC_DIR = Path(os.environ.get("TWILIO_OAI_DIR") or REPO_ROOT / "specs" / "twilio-oai")
 
 
 def _load_generator() -> ModuleType:
@@ -175,7 +166,6 @@ def test_files_are_canonical_json() -> None:
 # --- spec needed ----------------------------------------------------------------------------
 
 
-@needs_spec
 def test_committed_schemas_match_generator() -> None:
     generator = _load_generator()
     generated = generator.render_all(SPEC_DIR)
@@ -186,7 +176,6 @@ def test_committed_schemas_match_generator() -> None:
     assert not stale, f"re-run scripts/generate_schemas.py: {stale} differ"
 
 
-@needs_spec
 def test_usage_categories_are_twilios() -> None:
     """The categories `category` is checked against: the spec's enum before Twilio dropped
     it (kept in resources.json), one per line, in the spec's order."""
@@ -198,13 +187,11 @@ def test_usage_categories_are_twilios() -> None:
         f"{value}\n" for value in values)
 
 
-@needs_spec
 def test_generator_is_deterministic() -> None:
     generator = _load_generator()
     assert generator.render_all(SPEC_DIR) == generator.render_all(SPEC_DIR)
 
 
-@needs_spec
 def test_generator_check_flag(tmp_path: Path) -> None:
     out = tmp_path / "schemas"
     run = [sys.executable, str(GENERATOR), str(SPEC_DIR), "--out", str(out)]
@@ -217,7 +204,6 @@ def test_generator_check_flag(tmp_path: Path) -> None:
     assert "calls.json" in bad.stderr
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", STREAMS)
 def test_property_names_match_spec(stream: str) -> None:
     generator = _load_generator()
@@ -229,7 +215,6 @@ def test_property_names_match_spec(stream: str) -> None:
     assert len(schema_names) == len(spec_names) - len(removed) + len(added)
 
 
-@needs_spec
 def test_usage_record_variants_share_properties() -> None:
     generator = _load_generator()
     specs = generator.load_specs(SPEC_DIR)

@@ -3,8 +3,8 @@
 ``tap_twilio/streams_table.json`` is what the engine builds streams from: these tests check that
 it is complete (at least 120 streams over 12 hosts, today's 19 names kept), coherent (parents
 exist and fill every path parameter, keys are fields of the records) and true to the specs (date
-filters, list keys, hosts). The spec-dependent tests need Twilio's specs: set ``TWILIO_OAI_DIR``
-or put them in ``../shared/twilio-oai``; without them those tests are skipped.
+filters, list keys, hosts). The spec-dependent tests read Twilio's specs vendored
+in ``specs/twilio-oai`` (``TWILIO_OAI_DIR`` points them at another copy).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from jsonschema import Draft7Validator
 
 from tap_twilio.schemas import load_schema, stream_names
 from tap_twilio.transform import RecordTransformer
-from tests.test_schemas import SPEC_DIR, STREAMS, needs_spec
+from tests.test_schemas import SPEC_DIR, STREAMS
 from tests.test_transform import FORMAT_CHECKER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +117,6 @@ def _load_generator() -> ModuleType:
 
 
 def _spec(api: str) -> dict[str, Any]:
-    assert SPEC_DIR is not None
     return json.loads((SPEC_DIR / f"twilio_{api}.json").read_text("utf-8"))
 
 
@@ -278,7 +277,6 @@ def test_docs_list_every_stream() -> None:
 # --- spec needed ----------------------------------------------------------------------------
 
 
-@needs_spec
 def test_generator_check_passes() -> None:
     run = subprocess.run(
         [sys.executable, str(GENERATOR), str(SPEC_DIR), "--check"],
@@ -289,7 +287,6 @@ def test_generator_check_passes() -> None:
     assert run.returncode == 0, run.stderr
 
 
-@needs_spec
 def test_generator_check_finds_drift_and_stale_files(tmp_path: Path) -> None:
     command = [sys.executable, str(GENERATOR), str(SPEC_DIR), "--root", str(tmp_path)]
     assert subprocess.run(command, capture_output=True, check=False).returncode == 0
@@ -303,15 +300,12 @@ def test_generator_check_finds_drift_and_stale_files(tmp_path: Path) -> None:
     assert "streams_table.json" in bad.stderr and "gone.json" in bad.stderr
 
 
-@needs_spec
 def test_generator_is_deterministic() -> None:
     generator = _load_generator()
     assert generator.render_all(SPEC_DIR) == generator.render_all(SPEC_DIR)
 
 
-@needs_spec
 def test_every_list_endpoint_is_a_stream_or_excluded_with_a_reason() -> None:
-    assert SPEC_DIR is not None
     endpoints = set()
     for spec_file in SPEC_DIR.glob("twilio_*.json"):
         spec = json.loads(spec_file.read_text("utf-8"))
@@ -331,7 +325,6 @@ def test_every_list_endpoint_is_a_stream_or_excluded_with_a_reason() -> None:
     assert any("catalog" in reason for reason in excluded.values())
 
 
-@needs_spec
 def test_rows_match_their_spec() -> None:
     """Host, path and list key as the spec has them; a meta page's list key is the one its
     examples name in `meta.key`."""
@@ -354,7 +347,6 @@ def test_rows_match_their_spec() -> None:
     assert checked_meta_keys >= 100
 
 
-@needs_spec
 def test_date_filters_are_the_specs_query_parameters() -> None:
     for row in ROWS:
         if row["date_filter"]:
@@ -363,7 +355,6 @@ def test_date_filters_are_the_specs_query_parameters() -> None:
             assert row["date_filter"]["upper"] in names, row["name"]
 
 
-@needs_spec
 @pytest.mark.parametrize(
     ("stream", "lower", "upper", "value_format", "field"),
     [
@@ -397,7 +388,6 @@ def test_date_filter_spot_checks(
     assert field in _spec(row["api"])["components"]["schemas"][ref]["properties"]
 
 
-@needs_spec
 def test_spot_checks_of_parents_against_the_spec() -> None:
     executions = BY_NAME["studio_executions"]
     assert (executions["host"], executions["path"]) == (
@@ -439,7 +429,6 @@ def _spec_examples(row: dict[str, Any]) -> list[dict[str, Any]]:
 NEW_STREAMS = [name for name in NAMES if name not in STREAMS]
 
 
-@needs_spec
 @pytest.mark.parametrize("stream", NEW_STREAMS)
 def test_spec_example_records_transform_and_validate(stream: str) -> None:
     """Each stream's example records from its spec, as the tap converts them, fit its schema."""
@@ -453,7 +442,6 @@ def test_spec_example_records_transform_and_validate(stream: str) -> None:
         validator.validate(transform(json.loads(json.dumps(record), parse_float=Decimal)))
 
 
-@needs_spec
 def test_most_new_streams_have_spec_examples() -> None:
     """The example test above is not vacuous."""
     with_examples = [name for name in NEW_STREAMS if _spec_examples(BY_NAME[name])]
