@@ -1,4 +1,7 @@
-"""The emulator serves every list of the stream table on its Twilio host, over real HTTP.
+"""The emulator serves every list of Twilio's specs on its Twilio host, over real HTTP.
+
+Lists are named by host and path (``studio.twilio.com/v2/Flows``), as the specs give them: these
+tests read nothing of the tap.
 
 A request for ``https://studio.twilio.com/v2/Flows`` reaches the emulator as
 ``GET {emu.url}/studio.twilio.com/v2/Flows``; ``next_page_url`` links are on Twilio's hosts and
@@ -7,6 +10,7 @@ are mapped back onto the emulator the same way, as the tap does.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -17,15 +21,31 @@ import pytest
 import requests
 
 from tests.emulator import Emulator
-from tests.emulator.records import ADDED_BY_TAP, SPEC_PREFIXES
-from tests.emulator.table import LEGACY_STREAMS, load_streams
+from tests.emulator.platform import is_top_level
+from tests.emulator.records import spec_prefixes
+from tests.emulator.table import ACCOUNTS, load_streams, platform_streams
 from tests.emulator.values import parse_record_ts
 from tests.test_schemas import SPEC_DIR
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 STREAMS = load_streams()
-META = sorted(n for n, s in STREAMS.items() if s.family == "meta")
-NEW_2010 = sorted(n for n, s in STREAMS.items() if s.family == "v2010" and n not in LEGACY_STREAMS)
+
+
+def reachable(name: str) -> bool:
+    """A list with records to read: the account's own, or under a reachable list's records."""
+    stream = STREAMS[name]
+    if stream.legacy or is_top_level(stream):
+        return True
+    return stream.parent is not None and reachable(stream.parent)
+
+
+SERVED = {n: s for n, s in platform_streams().items() if reachable(n)}
+META = sorted(n for n, s in SERVED.items() if s.family == "meta")
+NEW_2010 = sorted(n for n, s in SERVED.items() if s.family == "v2010")
+FLOWS = "studio.twilio.com/v2/Flows"
+EXECUTIONS = "studio.twilio.com/v2/Flows/{FlowSid}/Executions"
+WORKSPACES = "taskrouter.twilio.com/v1/Workspaces"
+ROOMS = "video.twilio.com/v1/Rooms"
 PER_LIST = 5  # with PageSize=2: three pages per list
 MAX_PAGES = 50
 SID = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
@@ -33,7 +53,7 @@ SID = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 
 @pytest.fixture(scope="module")
 def emu():
-    sizes = {n: PER_LIST for n in STREAMS if n not in LEGACY_STREAMS}
+    sizes = dict.fromkeys(SERVED, PER_LIST)
     legacy = {"alerts": PER_LIST, "addresses": 3, "queues": 3, "recordings": 3}
     with Emulator(seed=4, subaccounts=2, sizes=legacy, now=NOW, platform_sizes=sizes) as e:
         yield e
@@ -56,10 +76,13 @@ def sub_auth(e: Emulator, k: int = 0) -> tuple[str, str]:
 def parent_params(e: Emulator, name: str, account_sid: str) -> dict[str, str]:
     """Path parameters of the stream's list under the parent stream's first record."""
     stream = STREAMS[name]
-    if stream.parent in (None, "accounts"):
+    if stream.parent in (None, ACCOUNTS):
         return {"AccountSid": account_sid} if "AccountSid" in stream.params else {}
-    first = e.truth(stream.parent, account_sid)[0]
-    return {p: str(first[f]) for p, f in stream.parent_keys.items()}
+    parent = STREAMS[stream.parent]
+    own = parent_params(e, parent.name, account_sid) if not parent.legacy else (
+        {"AccountSid": account_sid} if parent.under_account else {})
+    first = e.truth(parent.legacy or parent.name, account_sid, **own)[0]
+    return stream.child_params(parent, own, first)
 
 
 def walk_meta(e: Emulator, url: str, auth, params=None) -> tuple[list[dict], list[dict]]:
@@ -106,8 +129,9 @@ def test_every_meta_stream_pages_through_its_truth(emu, name):
         assert meta["url"].startswith(public) and meta["first_page_url"].startswith(public)
     assert all(m["next_page_url"].startswith(public) for m in metas[:-1])
     assert metas[-1]["next_page_url"] is None
-    keys = [tuple(r.get(k) for k in stream.primary_keys) for r in records]
-    assert len(set(keys)) == len(keys), "primary keys repeat"
+    if stream.id_field in stream.properties:
+        keys = [r.get(stream.id_field) for r in records]
+        assert len(set(keys)) == len(keys), "records' identifiers repeat"
     assert_parent_fields(stream, params, records)
     if "account_sid" in stream.properties:  # where the API sends it (else the tap adds it)
         assert {r["account_sid"] for r in records if "account_sid" in r} <= {emu.account_sid}
@@ -115,18 +139,15 @@ def test_every_meta_stream_pages_through_its_truth(emu, name):
 
 
 def assert_parent_fields(stream, params: dict[str, str], records: list[dict]) -> None:
-    """Records name their parent as the API does; fields only the tap adds are absent."""
+    """Records name their parent as the API does, and hold only the spec's properties."""
     for param, field in stream.path_fields.items():
-        description = stream.properties.get(field, {}).get("description") or ""
-        if ADDED_BY_TAP in description:
-            assert all(field not in r for r in records), field
-        elif field in stream.properties:
-            assert {r[field] for r in records} == {params[param]}
+        assert {r[field] for r in records} == {params[param]}
+    assert all(set(r) <= set(stream.properties) for r in records)
 
 
 def assert_sids_as_the_spec_says(name: str, records: list[dict]) -> None:
     """SIDs are a prefix + 32 hex digits, the prefix the spec's pattern gives."""
-    for field, prefix in SPEC_PREFIXES.get(name, {}).items():
+    for field, prefix in spec_prefixes(STREAMS[name]).items():
         for record in records:
             if field in record:
                 assert SID.match(record[field]), (field, record[field])
@@ -152,8 +173,8 @@ def test_new_2010_lists_page_through_their_truth_at_the_root_and_on_the_api_host
 
 
 def test_records_are_typed_from_the_schema_and_point_at_twilio(emu):
-    flows = emu.platform_truth("studio_flows", emu.account_sid)
-    executions = emu.platform_truth("studio_executions", emu.account_sid)
+    flows = emu.platform_truth(FLOWS, emu.account_sid)
+    executions = emu.platform_truth(EXECUTIONS, emu.account_sid)
     assert len(executions) == PER_LIST * len(flows)
     flow = flows[0]
     assert SID.match(flow["sid"]) and flow["sid"].startswith("FW")
@@ -170,38 +191,38 @@ def test_records_are_typed_from_the_schema_and_point_at_twilio(emu):
 
 
 def test_same_seed_same_data_and_sizes_configurable_per_subaccount():
-    kwargs = {"seed": 8, "now": NOW, "platform_subaccount_sizes": [{"video_rooms": 9}]}
+    kwargs = {"seed": 8, "now": NOW, "platform_subaccount_sizes": [{ROOMS: 9}]}
+    tasks = "taskrouter.twilio.com/v1/Workspaces/{WorkspaceSid}/Tasks"
+    messages = "conversations.twilio.com/v1/Conversations/{ConversationSid}/Messages"
     with Emulator(**kwargs) as a, Emulator(**kwargs) as b:
-        for name in ("video_rooms", "taskrouter_tasks", "conversations_messages"):
+        for name in (ROOMS, tasks, messages):
             assert a.platform_truth(name) == b.platform_truth(name)
-        assert len(a.platform_truth("video_rooms", a.subaccount_sids[0])) == 9
-        assert 2 <= len(a.platform_truth("video_rooms", a.account_sid)) <= 7
+        assert len(a.platform_truth(ROOMS, a.subaccount_sids[0])) == 9
+        assert 2 <= len(a.platform_truth(ROOMS, a.account_sid)) <= 7
 
 
 def test_subaccount_credentials_see_their_own_data_and_not_the_mains(emu):
     sub = emu.subaccount_sids[0]
     url = f"{emu.url}/studio.twilio.com/v2/Flows"
     theirs, _ = walk_meta(emu, url, sub_auth(emu), {"PageSize": 2})
-    assert theirs == emu.platform_truth("studio_flows", sub)
+    assert theirs == emu.platform_truth(FLOWS, sub)
     assert {f["account_sid"] for f in theirs} == {sub}
-    main_flow = emu.platform_truth("studio_flows", emu.account_sid)[0]["sid"]
+    main_flow = emu.platform_truth(FLOWS, emu.account_sid)[0]["sid"]
     r = requests.get(f"{url}/{main_flow}/Executions", auth=sub_auth(emu), timeout=10)
     assert r.status_code == 404 and r.json()["code"] == 20404
     r = requests.get(f"{url}/{theirs[0]['sid']}/Executions", auth=sub_auth(emu), timeout=10)
     logged = emu.requests[-1]
-    assert (logged.resource, logged.account_sid, logged.status) == ("studio_executions", sub, 200)
-    assert r.json()["executions"] == emu.platform_truth(
-        "studio_executions", sub, FlowSid=theirs[0]["sid"]
-    )
+    assert (logged.resource, logged.account_sid, logged.status) == (EXECUTIONS, sub, 200)
+    assert r.json()["executions"] == emu.platform_truth(EXECUTIONS, sub, FlowSid=theirs[0]["sid"])
 
 
 def test_main_credentials_on_a_newer_api_see_only_the_main_account(emu):
     url = f"{emu.url}/taskrouter.twilio.com/v1/Workspaces"
     for auth in (main_auth(emu), (emu.api_key_sid, emu.api_key_secret)):
         seen, _ = walk_meta(emu, url, auth)
-        assert seen == emu.platform_truth("taskrouter_workspaces", emu.account_sid)
+        assert seen == emu.platform_truth(WORKSPACES, emu.account_sid)
         assert {w["account_sid"] for w in seen} == {emu.account_sid}
-    sub_workspace = emu.platform_truth("taskrouter_workspaces", emu.subaccount_sids[1])[0]
+    sub_workspace = emu.platform_truth(WORKSPACES, emu.subaccount_sids[1])[0]
     r = requests.get(f"{url}/{sub_workspace['sid']}/Tasks", auth=main_auth(emu), timeout=10)
     assert r.status_code == 404
 
@@ -209,8 +230,9 @@ def test_main_credentials_on_a_newer_api_see_only_the_main_account(emu):
 def test_2010_lists_keep_the_main_account_reading_subaccounts(emu):
     sub = emu.subaccount_sids[0]
     url = f"{emu.url}/2010-04-01/Accounts/{sub}/SIP/Domains.json"
+    domains = "api.twilio.com/2010-04-01/Accounts/{AccountSid}/SIP/Domains.json"
     assert requests.get(url, auth=main_auth(emu), timeout=10).json()["domains"] == emu.truth(
-        "sip_domains", sub
+        domains, sub
     )
     other = emu.subaccount_sids[1]
     assert requests.get(url, auth=sub_auth(emu, 1), timeout=10).status_code == 404
@@ -246,13 +268,13 @@ def test_a_product_an_account_does_not_use_answers_404_or_403():
         body = r.json()
         assert r.status_code == 404 and body["code"] == 20404 and body["status"] == 404
         assert body["more_info"].startswith("https://www.twilio.com/docs/errors/")
-        assert e.platform_truth("taskrouter_workspaces") == []
+        assert e.platform_truth(WORKSPACES) == []
         e.mark_unused("studio_v2", e.subaccount_sids[0], status=403)
         r = requests.get(f"{e.url}/studio.twilio.com/v2/Flows", auth=sub_auth(e), timeout=10)
         assert r.status_code == 403 and r.json()["code"] == 20403
         r = requests.get(f"{e.url}/studio.twilio.com/v2/Flows", auth=main_auth(e), timeout=10)
         assert r.status_code == 200 and r.json()["flows"]
-        assert e.platform_truth("studio_flows", e.subaccount_sids[0]) == []
+        assert e.platform_truth(FLOWS, e.subaccount_sids[0]) == []
 
 
 def test_an_unused_monitor_answers_404_for_alerts_and_events_on_every_route():
@@ -269,40 +291,55 @@ def test_an_unused_monitor_answers_404_for_alerts_and_events_on_every_route():
 
 
 DATE_FILTERED = [
-    "studio_executions",
-    "taskrouter_workspace_events",
-    "insights_call_summaries",
-    "video_rooms",
+    EXECUTIONS,
+    "taskrouter.twilio.com/v1/Workspaces/{WorkspaceSid}/Events",
+    "insights.twilio.com/v1/Voice/Summaries",
+    ROOMS,
 ]
+
+
+def bounds_of(name: str) -> tuple[dict, dict]:
+    filters = STREAMS[name].date_filters
+    return (next(f for f in filters if f["side"] == "lower"),
+            next(f for f in filters if f["side"] == "upper"))
 
 
 @pytest.mark.parametrize("name", DATE_FILTERED)
 def test_date_filters_select_what_truth_says(name):
     stream = STREAMS[name]
-    lower, upper = stream.date_filter["lower"], stream.date_filter["upper"]
+    lower, upper = bounds_of(name)
+    field = lower["field"]
     with Emulator(seed=6, now=NOW, platform_sizes={name: 12}) as e:
         params = parent_params(e, name, e.account_sid)
         everything = e.platform_truth(name, e.account_sid, **params)
-        times = [parse_record_ts(r[stream.replication_key]) for r in everything]
-        lo_value, hi_value = (
-            everything[8][stream.replication_key],
-            everything[3][stream.replication_key],
-        )
-        query = {lower: lo_value, upper: hi_value}
+        times = [parse_record_ts(r[field]) for r in everything]
+        lo_value, hi_value = everything[8][field], everything[3][field]
+        query = {lower["param"]: lo_value, upper["param"]: hi_value}
         url = f"{e.url}/{stream.host}{stream.fill(params)}"
         got, _ = walk_meta(e, url, main_auth(e), {**query, "PageSize": 2})
         lo, hi = parse_record_ts(lo_value), parse_record_ts(hi_value)
-        assert got == [r for r, t in zip(everything, times, strict=True) if lo <= t <= hi]
+        below = (lambda t: t <= hi) if upper["inclusive"] else (lambda t: t < hi)
+        above = (lambda t: t >= lo) if lower["inclusive"] else (lambda t: t > lo)
+        assert got == [r for r, t in zip(everything, times, strict=True) if above(t) and below(t)]
         assert got == e.platform_truth(name, e.account_sid, **params, **query)
-        assert 6 <= len(got) < len(everything)
+        assert 4 <= len(got) < len(everything)
 
-        day = lo_value[:10]  # a date: the whole UTC day
-        got, _ = walk_meta(e, url, main_auth(e), {lower: day, upper: day})
-        assert got == [r for r in everything if r[stream.replication_key].startswith(day)]
-        assert got
-
-        r = requests.get(url, auth=main_auth(e), params={lower: "yesterday"}, timeout=10)
+        r = requests.get(url, auth=main_auth(e), params={lower["param"]: "yesterday"}, timeout=10)
         assert r.status_code == 400 and r.json()["code"] == 20001
+
+
+def test_a_before_bound_excludes_its_instant_where_the_spec_says_before():
+    """Studio's `DateCreatedTo`: "starting before this date-time"; `DateCreatedFrom`: "on or
+    after". A record created at the bound is outside the one and inside the other."""
+    assert bounds_of(EXECUTIONS)[1]["inclusive"] is False
+    with Emulator(seed=6, now=NOW, platform_sizes={EXECUTIONS: 5}) as e:
+        params = parent_params(e, EXECUTIONS, e.account_sid)
+        first = e.platform_truth(EXECUTIONS, e.account_sid, **params)[2]
+        url = f"{e.url}/studio.twilio.com{STREAMS[EXECUTIONS].fill(params)}"
+        at = first["date_created"]
+        before, _ = walk_meta(e, url, main_auth(e), {"DateCreatedTo": at})
+        after, _ = walk_meta(e, url, main_auth(e), {"DateCreatedFrom": at})
+        assert first not in before and first in after
 
 
 def test_paging_limits_and_tokens_as_twilio(emu):
@@ -344,23 +381,41 @@ def test_todays_routes_answer_on_twilio_hosts_and_unknown_paths_404(emu):
         assert r.json()["code"] == 20404
 
 
-def test_a_size_for_no_stream_of_the_table_is_refused():
-    with pytest.raises(ValueError, match="studio_flowz"):
-        Emulator(platform_sizes={"studio_flowz": 3})
+def test_a_size_for_no_list_of_the_specs_is_refused():
+    with pytest.raises(ValueError, match="Flowz"):
+        Emulator(platform_sizes={"studio.twilio.com/v2/Flowz": 3})
 
 
-def test_sid_prefixes_are_what_the_generator_makes_from_the_specs():
-    generator = Path(__file__).resolve().parents[1] / "scripts" / "generate_emulator_sids.py"
+def test_the_lists_are_what_the_extractor_makes_of_the_specs():
+    extractor = Path(__file__).resolve().parents[1] / "scripts" / "extract_emulator_lists.py"
     run = subprocess.run(
-        [sys.executable, str(generator), str(SPEC_DIR), "--check"],
+        [sys.executable, str(extractor), str(SPEC_DIR), "--check"],
         capture_output=True,
         text=True,
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    assert SPEC_PREFIXES["studio_executions"] == {
+    assert spec_prefixes(STREAMS[EXECUTIONS]) == {
         "account_sid": "AC",
         "contact_sid": "FC",
         "flow_sid": "FW",
         "sid": "FN",
     }
+
+
+def test_the_emulator_imports_nothing_of_the_tap():
+    """The emulator's Twilio comes from the specs: no module of tests/emulator imports the tap
+    (its table, schemas or code), so the tap's mistakes are not served back to it."""
+    modules = sorted((Path(__file__).parent / "emulator").glob("*.py"))
+    assert len(modules) > 10
+    imported = set()
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+    assert "json" in imported
+    assert not {name for name in imported if name.split(".")[0] == "tap_twilio"}
+    texts = "".join(m.read_text(encoding="utf-8") for m in modules)
+    assert "tap_twilio" not in texts and "streams_table" not in texts

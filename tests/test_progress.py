@@ -10,6 +10,7 @@ from tap_twilio.streams import DEFAULT_STREAM_NAMES, STREAM_NAMES, TABLE
 from tests.conftest import SIZES
 from tests.emulator import Emulator
 from tests.emulator.table import LEGACY_STREAMS
+from tests.tap_lists import list_sizes
 from tests.tap_runner import run_tap, truth
 
 SUMMARY = re.compile(
@@ -123,7 +124,7 @@ def test_connection_test_ends_with_the_streams_that_answered() -> None:
 def test_connection_test_reads_every_stream_of_a_full_account() -> None:
     """An account with records in every list (two in each of the newer APIs'): `--test`
     reads every stream, on every API, the children through their parents."""
-    full = {row["name"]: 2 for row in TABLE if row["name"] not in LEGACY_STREAMS}
+    full = list_sizes({row["name"]: 2 for row in TABLE if row["name"] not in LEGACY_STREAMS})
     with Emulator(seed=11, subaccounts=1, sizes=SIZES, platform_sizes=full) as emu:
         run = run_tap(emu.config(), args=("--test",))
     assert run.returncode == 0, run.stderr[-2000:]

@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         "--platform-size",
         action="append",
         default=[],
-        metavar="STREAM=N",
-        help="records per list of a stream of the stream table (repeatable)",
+        metavar="LIST=N",
+        help="records per list of the specs, by host and path: studio.twilio.com/v2/Flows=N "
+        "(repeatable)",
     )
     p.add_argument(
         "--unused-product",

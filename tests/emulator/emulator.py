@@ -1,5 +1,5 @@
-"""``Emulator``: Twilio's REST APIs (2010-04-01, Monitor alerts, and every other list of the
-stream table, on each Twilio host) on 127.0.0.1 for tests."""
+"""``Emulator``: Twilio's REST APIs (2010-04-01, Monitor alerts, and every other list of
+Twilio's specs, on each Twilio host) on 127.0.0.1 for tests."""
 
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ class Emulator:
             in flight at once, the others answered 429 / 20429 (default None: no limit;
             settable at run time). ``emu.concurrency.rejected`` counts those 429s.
         retry_after: seconds sent as ``Retry-After`` with such a 429 (default: no header).
-        platform_sizes: records per list of the stream table's other streams, by stream name,
-            for every account and every parent (default: 2-7 per top-level list of the main
-            account, 0-4 of a subaccount, 0-3 per parent record of a child list).
+        platform_sizes: records per list of the specs' other lists, by host and path
+            (``"studio.twilio.com/v2/Flows"``, as in ``lists.json``), for every account and
+            every parent (default: 2-7 per top-level list of the main account, 0-4 of a
+            subaccount, 0-3 per parent record of a child list).
         platform_subaccount_sizes: one dict per subaccount overriding ``platform_sizes``.
         unused_products: hosts or APIs (``"taskrouter.twilio.com"``, ``"taskrouter_v1"``) that
             answer 404, as for an account that does not use the product: ``"all"`` accounts,
@@ -215,10 +216,11 @@ class Emulator:
         return self.data.truth(resource, account_sid, **filters)
 
     def platform_truth(self, stream: str, account_sid: str | None = None, **query: Any) -> list:
-        """Every record a stream of the table lists for the account (every account when None;
-        all parents, all pages), in API order.  ``query``: the stream's date filter parameters
-        (``DateCreatedFrom="2024-05-01"``) and path parameters to keep one parent's list
-        (``FlowSid="FW..."``).  A product the account does not use lists nothing."""
+        """Every record a list of the specs (``"studio.twilio.com/v2/Flows"``) holds for the
+        account (every account when None; all parents, all pages), in API order.  ``query``:
+        the list's date parameters (``DateCreatedFrom="2024-05-01"``) and path parameters to
+        keep one parent's list (``FlowSid="FW..."``).  A product the account does not use lists
+        nothing."""
         return self.platform.truth(stream, account_sid, **query)
 
     def mark_unused(self, product: str, account_sid: str | None = None, status: int = 404) -> None:

@@ -1,4 +1,4 @@
-"""Twilio's platform beyond the hand-written lists: every other stream of the stream table.
+"""Twilio's platform beyond the hand-written lists: every other list of the specs (``table.py``).
 
 Routing: the tap reaches every Twilio host through one base URL, so
 ``https://studio.twilio.com/v2/Flows`` arrives as ``GET /studio.twilio.com/v2/Flows``.  2010
@@ -23,17 +23,23 @@ from typing import Any
 from .errors import ApiError, bad_request, forbidden, not_found
 from .pages import PAGING, cut, meta_envelope, v2010_envelope
 from .records import ListBuilder, ListSpec
-from .table import LEGACY_STREAMS, StreamDef, hosts, load_streams, platform_streams
+from .table import (
+    ACCOUNTS,
+    API_HOST,
+    MONITOR_HOST,
+    StreamDef,
+    hosts,
+    load_streams,
+    platform_streams,
+)
 from .usage import SUBLISTS
 from .values import DAY, key_of, parse_filter_value, parse_record_ts
 
-API_HOST = "api.twilio.com"
-MONITOR_HOST = "monitor.twilio.com"
 TOP_LEVEL_SPAN_DAYS = 90
 
 
 class Platform:
-    """Serves the table's streams from lazily built, cached, deterministic lists."""
+    """Serves the specs' lists from lazily built, cached, deterministic records."""
 
     def __init__(
         self,
@@ -48,11 +54,14 @@ class Platform:
         self.all_streams = load_streams()
         self.streams = platform_streams()
         self.hosts = hosts()
+        self.by_host: dict[str, list[StreamDef]] = {}
+        for stream in sorted(self.streams.values(), key=lambda s: (len(s.params), s.path)):
+            self.by_host.setdefault(stream.host, []).append(stream)
         self.sizes = dict(sizes or {})
         self.subaccount_sizes = [dict(s or {}) for s in subaccount_sizes or []]
         unknown = set(self.sizes).union(*self.subaccount_sizes) - set(self.streams)
         if unknown:
-            raise ValueError(f"platform sizes name no stream of the table: {sorted(unknown)}")
+            raise ValueError(f"platform sizes name no list of the specs: {sorted(unknown)}")
         self.unused: dict[tuple[str, str | None], int] = {}
         for product, which in (unused_products or {}).items():
             self._mark_configured(product, which)
@@ -76,8 +85,8 @@ class Platform:
         # today's hand-written lists answer 403/404 through the fault injector's denials
         accounts = [account_sid] if account_sid else [a.sid for a in self.store.accounts]
         for stream in self.all_streams.values():
-            if stream.name in LEGACY_STREAMS and product in (stream.host, stream.api):
-                for resource in legacy_resources(stream.name):
+            if stream.legacy and product in (stream.host, stream.api):
+                for resource in legacy_resources(stream.legacy):
                     for sid in accounts:
                         self.faults.deny(sid, resource, status)
 
@@ -126,13 +135,15 @@ class Platform:
 
     def parent_record(self, account: Any, stream: StreamDef, params: dict[str, str]) -> dict | None:
         """The record of the parent stream this list hangs under (its path names it)."""
+        if stream.parent is None:
+            return None  # path parameters no list of the specs names (a country code...)
         parent = self.all_streams[stream.parent]
-        if parent.name in LEGACY_STREAMS:
-            sid_param = next(p for p, f in stream.parent_keys.items() if f == "sid")
-            return self.store.lookup(parent.name, account.sid, params[sid_param])
-        siblings = self.records(account, parent, {p: params[p] for p in parent.params}) or []
+        value = params[stream.params[-1]]
+        if parent.legacy:
+            return self.store.lookup(parent.legacy, account.sid, value)
+        siblings = self.records(account, parent, stream.parent_params(parent, params)) or []
         for rec in siblings:
-            if all(str(rec.get(f)) == params[p] for p, f in stream.parent_keys.items()):
+            if str(rec.get(stream.parent_field or "sid")) == value:
                 return rec
         return None
 
@@ -141,17 +152,17 @@ class Platform:
         if is_top_level(stream):
             yield {"AccountSid": account.sid} if stream.under_account else {}
             return
+        if stream.parent is None:
+            return
         parent = self.all_streams[stream.parent]
-        if parent.name in LEGACY_STREAMS:
-            parents: Iterator[dict] = iter(self.store.truth(parent.name, account.sid))
-        else:
-            parents = (
-                rec
-                for params in self.lists(account, parent)
-                for rec in self.records(account, parent, params) or []
-            )
-        for rec in parents:
-            yield {p: str(rec.get(f)) for p, f in stream.parent_keys.items()}
+        if parent.legacy:
+            own = {"AccountSid": account.sid} if parent.under_account else {}
+            for rec in self.store.truth(parent.legacy, account.sid):
+                yield stream.child_params(parent, own, rec)
+            return
+        for params in self.lists(account, parent):
+            for rec in self.records(account, parent, params) or []:
+                yield stream.child_params(parent, params, rec)
 
     # --- truth ------------------------------------------------------------------------------
     def truth(self, name: str, account_sid: str | None = None, **query: Any) -> list[dict]:
@@ -161,7 +172,7 @@ class Platform:
         stream = self.streams[name]
         chosen = {k: str(v) for k, v in query.items() if k in stream.params}
         filters = [(k, query_value(v)) for k, v in query.items() if k not in stream.params]
-        window = date_window(stream, filters)
+        bounds = date_bounds(stream, filters)
         accounts = (
             [self.store.by_sid[account_sid]]
             if account_sid
@@ -173,9 +184,7 @@ class Platform:
                 continue
             for params in self.lists(account, stream):
                 if all(params.get(k) == v for k, v in chosen.items()):
-                    out.extend(
-                        in_window(self.records(account, stream, params) or [], stream, window)
-                    )
+                    out.extend(in_bounds(self.records(account, stream, params) or [], bounds))
         return out
 
     # --- HTTP -------------------------------------------------------------------------------
@@ -185,9 +194,7 @@ class Platform:
         host, rest = split_host(path, self.hosts)
         if host is None and not path.startswith("/2010-04-01/"):
             return None
-        for stream in self.streams.values():
-            if stream.host != (host or API_HOST):
-                continue
+        for stream in self.by_host.get(host or API_HOST, ()):
             m = stream.pattern.match(rest)
             if m:
                 return self._serve_list(app, h, stream, m.groupdict(), pairs, rec)
@@ -219,7 +226,7 @@ class Platform:
             raise not_found(h.path.partition("?")[0])
         filters = [(k, v) for k, v in pairs if k not in PAGING]
         size, number, token = app._paging(pairs)
-        page = cut(in_window(records, stream, date_window(stream, filters)), size, number, token)
+        page = cut(in_bounds(records, date_bounds(stream, filters)), size, number, token)
         if stream.family == "meta":
             body = meta_envelope(stream.list_key, stream.public_url(params), filters, page)
         else:
@@ -233,7 +240,10 @@ def legacy_resources(name: str) -> tuple[str, ...]:
 
 
 def is_top_level(stream: StreamDef) -> bool:
-    return stream.parent in (None, "accounts")
+    """A list of the account itself (not under another list's record)."""
+    if stream.parent is None:
+        return set(stream.params) <= {"AccountSid"}
+    return stream.parent == ACCOUNTS
 
 
 def record_time(rec: dict) -> int | None:
@@ -272,38 +282,42 @@ def query_value(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def date_window(stream: StreamDef, filters: list[tuple[str, str]]) -> tuple[int | None, int | None]:
-    """[lower, upper) in epoch seconds from the stream's date filter parameters.
+Bound = tuple[str, str, bool, int]  # field, "lower"/"upper", inclusive, epoch seconds
 
-    A date (``2024-05-01``) means whole UTC days, both ends included; a date-time is an
-    instant, both ends included.  Twilio answers 400 / 20001 to a value that is not a date.
-    """
-    lo = hi = None
-    df = stream.date_filter
-    if not df or not stream.replication_key:
-        return lo, hi
+
+def date_bounds(stream: StreamDef, filters: list[tuple[str, str]]) -> list[Bound]:
+    """The bounds the request's date parameters put on the records, as the spec's texts say:
+    ``on or after`` / ``on or before`` include the instant, ``after`` / ``before`` do not.  A
+    date (``2024-05-01``) means its whole UTC day.  Twilio answers 400 / 20001 to a value that
+    is not a date."""
+    by_param = {f["param"]: f for f in stream.date_filters}
+    bounds = []
     for name, value in filters:
-        if name not in (df["lower"], df["upper"]):
+        spec = by_param.get(name)
+        if spec is None:
             continue
         parsed = parse_filter_value(value)
         if parsed is None:
             raise bad_request(20001, f"Invalid {name}: {value}")
         day, ts = parsed
-        whole_days = df.get("format") == "date" or len(value.strip()) == 10
-        if name == df["lower"]:
-            lo = day * DAY if whole_days else ts
-        else:
-            hi = (day + 1) * DAY if whole_days else ts + 1
-    return lo, hi
+        lower, inclusive = spec["side"] == "lower", spec["inclusive"]
+        if len(value.strip()) == 10:  # a whole day: its first and last second
+            ts = day * DAY if lower == inclusive else (day + 1) * DAY - 1
+        bounds.append((spec["field"], spec["side"], inclusive, ts))
+    return bounds
 
 
-def in_window(records: list[dict], stream: StreamDef, window: tuple) -> list[dict]:
-    lo, hi = window
-    if lo is None and hi is None:
+def in_bounds(records: list[dict], bounds: list[Bound]) -> list[dict]:
+    if not bounds:
         return records
-    out = []
-    for rec in records:
-        ts = parse_record_ts(rec.get(stream.replication_key))
-        if ts is not None and (lo is None or ts >= lo) and (hi is None or ts < hi):
-            out.append(rec)
-    return out
+    return [rec for rec in records if all(within(rec, bound) for bound in bounds)]
+
+
+def within(rec: dict, bound: Bound) -> bool:
+    field, side, inclusive, limit = bound
+    ts = parse_record_ts(rec.get(field))
+    if ts is None:
+        return False
+    if side == "lower":
+        return ts >= limit if inclusive else ts > limit
+    return ts <= limit if inclusive else ts < limit

@@ -1,26 +1,23 @@
-"""Deterministic records of a table stream, built from its schema.
+"""Deterministic records of a list, built from the spec's description of its records.
 
-Record i of a list is a pure function of (seed, account, stream, the list's path parameters,
-i): every schema property (but those only the tap adds) gets a value of its type, enums come
-from the schema description's known values, SIDs carry Twilio's two-letter prefix, the fields
-that name the parent (the stream's ``path_fields``) hold the parent's values, and
-``url``/``links`` (``uri`` and ``subresource_uris`` on the 2010 API) point where Twilio's
-would.  Index 0 is the newest.
+Record i of a list is a pure function of (seed, account, list, the list's path parameters,
+i): every property the spec lists gets a value of the spec's type (a date in the API's format,
+a decimal as the string Twilio sends), enums one of the spec's values, SIDs the two-letter
+prefix of the spec's pattern, the fields that name the parent (``path_fields``) the parent's
+values, and ``url``/``links`` (``uri`` and ``subresource_uris`` on the 2010 API) point where
+Twilio's would.  Index 0 is the newest.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from .table import StreamDef
+from .table import StreamDef, snake
 from .values import hex32, iso8601, iso_date, key_of, phone, rfc2822, rnd, unit
 
-# {stream: {field: prefix}} from the specs' SID patterns (scripts/generate_emulator_sids.py)
-SPEC_PREFIXES = json.loads(Path(__file__).with_name("sid_prefixes.json").read_text("utf-8"))
+SID_PATTERN = re.compile(r"^\^([A-Z]{2})\[0-9a-fA-F\]\{32\}\$$")
 # SID fields the specs give no pattern for, where Twilio's prefix is known
 SID_PREFIXES = {"account_sid": "AC", "port_in_request_sid": "KW", "resource_sid": "PN"}
 # "service_sid" means a different product's Service on each host
@@ -32,16 +29,8 @@ SERVICE_PREFIXES = {
     "proxy.twilio.com": "KS",
 }
 DEFAULT_SERVICE_PREFIX = "IS"  # Sync, Conversations, Notify, Chat
-KNOWN_VALUES_MARKERS = ("Known values (Twilio may add more):", "One of ")
-BACKTICKED = re.compile(r"`([^`]+)`")
-# fields the schema has only because the tap adds them (the API's records leave them out)
-ADDED_BY_TAP = "(added by the tap)"
+DATE_FORMATS = ("date-time", "date-time-rfc-2822")
 NAME_FIELDS = frozenset({"friendly_name", "unique_name", "name", "display_name", "description"})
-
-
-def snake(word: str) -> str:
-    """'TaskQueues' -> 'task_queues'."""
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", word).lower()
 
 
 def last_segment(stream: StreamDef) -> str:
@@ -76,19 +65,23 @@ def own_sid_field(stream: StreamDef) -> str:
 
 
 def known_values(prop: dict) -> list[str]:
-    """The enum values a schema description lists (Twilio's specs keep them there)."""
-    text = prop.get("description") or ""
-    for marker in KNOWN_VALUES_MARKERS:
-        at = text.find(marker)
-        if at >= 0:
-            return BACKTICKED.findall(text[at + len(marker) :].split(". ")[0])
-    return []
+    """The enum values the spec lists for a property."""
+    return [str(v) for v in prop.get("enum") or []]
+
+
+def spec_prefixes(stream: StreamDef) -> dict[str, str]:
+    """{field: prefix} of the SID fields whose pattern the spec gives (``^FW[0-9a-fA-F]{32}$``)."""
+    out = {}
+    for name, prop in stream.properties.items():
+        m = SID_PATTERN.match(prop.get("pattern") or "")
+        if m:
+            out[name] = m.group(1)
+    return out
 
 
 def types_of(prop: dict) -> list[str]:
-    kinds = prop.get("type") or []
-    kinds = [kinds] if isinstance(kinds, str) else kinds
-    return [t for t in kinds if t != "null"] or ["string"]
+    kind = prop.get("type") or "string"
+    return [kind] if isinstance(kind, str) else [k for k in kind if k != "null"] or ["string"]
 
 
 @dataclass
@@ -113,8 +106,8 @@ class ListBuilder:
         self.key = key_of(spec.seed, spec.account_sid, s.name, sorted(spec.params.items()))
         self.step = max(0, spec.hi_ts - spec.lo_ts) / spec.n if spec.n else 0.0
         self.filled = {s.path_fields[p]: v for p, v in spec.params.items() if p in s.path_fields}
-        self.order_fields = {"date_created", s.replication_key}
-        self.prefixes = SPEC_PREFIXES.get(s.name, {})
+        self.order_fields = s.order_fields
+        self.prefixes = spec_prefixes(s)
         self.own_prefix = self.prefixes.get("sid") or sid_prefix(own_sid_field(s), s.host)
 
     def build(self) -> list[dict]:
@@ -128,8 +121,6 @@ class ListBuilder:
         ts = self.base_ts(i)
         rec: dict[str, Any] = {}
         for name, prop in self.stream.properties.items():
-            if ADDED_BY_TAP in (prop.get("description") or ""):
-                continue
             if name not in ("links", "subresource_uris", "url", "uri"):
                 rec[name] = self.value(name, prop, i, ts)
         for name in ("links", "subresource_uris", "url", "uri"):
@@ -144,7 +135,7 @@ class ListBuilder:
         salt = key_of(name) & 0xFFFF
         kind = types_of(prop)[0]
         if kind == "integer":
-            return i if name in self.stream.primary_keys else rnd(self.key, i, salt) % 1000
+            return i if name == self.stream.id_field else rnd(self.key, i, salt) % 1000
         if kind == "number":
             return round(unit(self.key, i, salt) * 100, 2)
         if kind == "boolean":
@@ -153,7 +144,7 @@ class ListBuilder:
             return {}
         if kind == "array":
             return self.array(name, prop.get("items") or {}, i)
-        if prop.get("format") == "date-time":
+        if prop.get("format") in DATE_FORMATS:
             return self.date_time(name, ts, i, salt)
         if prop.get("format") == "date":
             return iso_date(ts // 86400)
@@ -164,16 +155,22 @@ class ListBuilder:
             ts = min(ts + rnd(self.key, i, salt) % 3600, self.spec.hi_ts)
         return rfc2822(ts) if self.stream.family == "v2010" else iso8601(ts)
 
+    def decimal(self, i: int, salt: int) -> str:
+        """A price or amount: Twilio sends decimals as strings (``"-0.00750"``)."""
+        return f"{-unit(self.key, i, salt) * 10:.5f}"
+
     def string(self, name: str, prop: dict, i: int, salt: int) -> str:
         if name == "sid":
             return self.own_prefix + hex32(self.key, i, 7)
         if name == "account_sid":
             return self.spec.account_sid
-        if name.endswith("_sid"):
+        if name.endswith("_sid") or name in self.prefixes:
             prefix = self.prefixes.get(name) or sid_prefix(name, self.stream.host)
             return prefix + hex32(self.key, i, salt)
+        if prop.get("format") == "decimal":
+            return self.decimal(i, salt)
         values = known_values(prop)
-        if name in self.stream.primary_keys:
+        if name == self.stream.id_field:
             # unique across parents too, as Twilio's identifiers are
             return values[i] if i < len(values) else f"{name}-{i:04d}-{hex32(self.key, i, 9)[:8]}"
         if values:
@@ -187,9 +184,9 @@ class ListBuilder:
         if "phone_number" in name or name in ("to", "from", "phone"):
             return phone(rnd(self.key, i, salt) % 1000)
         if name == "ip_address":
-            return f"10.0.{i // 256 % 256}.{i % 256}"
+            return f"10.{rnd(self.key, i, salt) % 256}.{i // 256 % 256}.{i % 256}"
         if name in NAME_FIELDS:
-            return f"{singular(self.stream.name.rsplit('_', 1)[-1]).title()} {i + 1}"
+            return f"{singular(last_segment(self.stream)).replace('_', ' ').title()} {i + 1}"
         return f"{name}-{hex32(self.key, i, salt)[:8]}"
 
     def array(self, name: str, items: dict, i: int) -> list:
@@ -205,14 +202,12 @@ class ListBuilder:
     def reference(self, name: str, rec: dict) -> Any:
         s = self.stream
         if name in ("url", "uri"):
-            ident = rec.get("sid") or rec.get(s.primary_keys[-1])
+            ident = rec.get(s.id_field or "sid") or rec.get("sid")
             path = s.fill(self.spec.params).removesuffix(".json") + f"/{ident}"
             return f"https://{s.host}{path}" if name == "url" else path + ".json"
         links = {}
         for child in s.children:
-            values = {
-                p: str(rec.get(f, self.spec.params.get(p))) for p, f in child.parent_keys.items()
-            }
+            values = child.child_params(s, self.spec.params, rec)
             url = child.fill(values) if name == "subresource_uris" else child.public_url(values)
             links[snake(last_segment(child))] = url
         return links

@@ -270,7 +270,7 @@ class App:
     def route(
         self, h: BaseHTTPRequestHandler, path: str, pairs: list[tuple[str, str]], rec: RequestRecord
     ) -> tuple[int, bytes, dict]:
-        if self.platform is not None:  # the stream table's lists and host-prefixed paths
+        if self.platform is not None:  # the specs' lists and host-prefixed paths
             answer = self.platform.serve(self, h, path, pairs, rec)
             if answer is not None:
                 return answer
