@@ -11,6 +11,7 @@ records differ from the emulator's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,8 +22,8 @@ import pytest
 from tap_twilio.hosts import Hosts
 from tap_twilio.streams import STREAM_TYPES, TABLE
 from tests.emulator import Emulator
-from tests.emulator.table import LEGACY_STREAMS
-from tests.emulator.values import parse_record_ts
+from tests.emulator.table import LEGACY_STREAMS, load_streams
+from tests.emulator.values import DAY, parse_record_ts
 from tests.tap_lists import LIST_OF, list_sizes
 from tests.tap_runner import REPO, TapRun, catalog_selecting, run_tap
 
@@ -34,6 +35,25 @@ PAGE = 2
 DROPPED = {("serverless_variables", "value")}
 SIZES = {"calls": 3, "messages": 3, "conferences": 2, "notifications": 2, "alerts": 3,
          "recordings": 3}  # each recording is the parent of add-on results and their payloads
+
+
+def lower_bound(name: str | None) -> str | None:
+    """The record time the specs let a request bound from below (the emulator's reading)."""
+    listed = load_streams().get(name or "")
+    lower = [f["field"] for f in listed.date_filters if f["side"] == "lower"] if listed else []
+    return lower[0] if lower else None
+
+
+def dated_field(stream: str) -> str | None:
+    """The record time of a list the window bounds by itself: a list under a date-bounded
+    parent (a video room's participants) is read under the rooms of the window."""
+    listed = load_streams().get(LIST_OF[stream])
+    if listed is None or lower_bound(listed.parent):
+        return None
+    return lower_bound(listed.name)
+
+
+DATED = {name: field for name in PLATFORM if (field := dated_field(name))}
 
 
 def added_by_the_tap(stream: str) -> set[str]:
@@ -101,6 +121,43 @@ def same_value(sent: Any, written: Any) -> bool:
     if isinstance(written, numbers) and not isinstance(written, bool):
         return isinstance(sent, (str, *numbers)) and Decimal(str(sent)) == Decimal(str(written))
     return bool(sent == written)
+
+
+@pytest.fixture(scope="module")
+def windowed() -> Iterator[tuple[Emulator, TapRun, int, int]]:
+    """The lists Twilio filters by date, read for a window of days (start_date, end_date)."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    start, end = today - dt.timedelta(days=20), today - dt.timedelta(days=3)
+    sizes = list_sizes(dict.fromkeys(PLATFORM, 2) | dict.fromkeys(DATED, 12))
+    with Emulator(seed=44, subaccounts=1, sizes=SIZES, platform_sizes=sizes,
+                  platform_subaccount_sizes=[sizes]) as emu:
+        config = emu.config(page_size=5, start_date=start.isoformat(), end_date=end.isoformat())
+        run = run_tap(config, catalog=catalog_selecting(config, set(DATED)))
+        assert run.returncode == 0, run.stderr[-3000:]
+        first = int(dt.datetime.combine(start, dt.time(), dt.timezone.utc).timestamp())
+        yield emu, run, first, first + ((end - start).days + 1) * DAY
+
+
+def test_the_date_filtered_lists_are_a_dozen_or_more() -> None:
+    assert len(DATED) >= 12, sorted(DATED)
+
+
+@pytest.mark.parametrize("stream", sorted(DATED))
+def test_a_window_of_days_reads_exactly_the_records_of_those_days(windowed, stream: str):
+    """Every record whose time (the field the specs' date parameters bound) is in the days
+    asked, none outside: a dropped date filter, a wrong parameter, a bound off by a day or an
+    exclusive bound taken as inclusive shows here."""
+    emu, run, first, after_last = windowed
+    field = DATED[stream]
+    everything, expected = [], []
+    for account in (emu.account_sid, *emu.subaccount_sids):
+        for r in emu.platform_truth(LIST_OF[stream], account):
+            everything.append(r)
+            if first <= (parse_record_ts(r[field]) or 0) < after_last:
+                expected.append(key(stream, {"account_sid": account, **r}))
+    emitted = [key(stream, r) for r in run.records[stream]]
+    assert expected and len(expected) < len(everything), "the window selects some records"
+    assert sorted(emitted, key=str) == sorted(expected, key=str)
 
 
 def test_the_newer_apis_are_asked_with_each_account_s_own_credentials(platform) -> None:
