@@ -296,6 +296,21 @@ def test_invalid_date_and_retention(emu):
     assert s.get(list_url(emu, "Calls"), params={"StartTime>": old}).status_code == 200
 
 
+def test_alerts_older_than_30_days_are_refused_as_the_spec_says(emu):
+    """Monitor's StartDate / EndDate: "Queries for alerts older than 30 days are not
+    supported"; the 30th day back is the oldest answered."""
+    s = session(emu)
+    url = f"{emu.url}/v1/Alerts"
+    for param in ("StartDate", "EndDate"):
+        for old in ((NOW - timedelta(days=31)).date().isoformat(),
+                    (NOW - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")):
+            r = s.get(url, params={param: old})
+            assert r.status_code == 400 and r.json()["code"] == 20001, (param, old)
+            assert "older than 30 days" in r.json()["message"]
+        oldest = (NOW - timedelta(days=30)).date().isoformat()
+        assert s.get(url, params={param: oldest}).status_code == 200
+
+
 def test_equality_filters(emu):
     s = session(emu)
     msgs = emu.truth("messages", emu.account_sid)

@@ -74,6 +74,37 @@ def key(stream: str, record: dict[str, Any]) -> tuple:
             *(record.get(k) for k in KEYS[stream] if k not in ADDED[stream]))
 
 
+SPEC_TYPES = {"date-time": ("string", "date-time"), "date-time-rfc-2822": ("string", "date-time"),
+              "date": ("string", "date")}
+
+
+def expected_type(prop: dict[str, Any]) -> tuple[str, str | None] | None:
+    """The JSON Schema type a spec property becomes in a record (a time: RFC 3339 text)."""
+    if prop.get("format") in SPEC_TYPES:
+        return SPEC_TYPES[prop["format"]]
+    return (prop["type"], None) if prop.get("type") else None  # untyped: anything
+
+
+@pytest.mark.parametrize("stream", PLATFORM)
+def test_every_stream_s_fields_and_types_are_its_list_s_in_the_specs(stream: str) -> None:
+    """The stream's schema has the properties the specs give its list (less the secrets the
+    tap leaves out, plus the parent keys it adds), each of the spec's type: a wrong host or
+    path (another list), a missing field or a wrong type in the tap's table shows here."""
+    listed = load_streams().get(LIST_OF[stream])
+    assert listed is not None, f"{stream}: {LIST_OF[stream]} is no list of Twilio's specs"
+    schema = json.loads((REPO / "tap_twilio" / "schemas" / f"{stream}.json").read_text())
+    dropped = {f for s, f in DROPPED if s == stream}
+    assert set(schema["properties"]) - ADDED[stream] == set(listed.properties) - dropped
+    for field, prop in listed.properties.items():
+        kind = expected_type(prop)
+        if field in dropped or kind is None:
+            continue
+        written = schema["properties"][field]
+        types = written["type"] if isinstance(written["type"], list) else [written["type"]]
+        assert set(types) - {"null"} == {kind[0]}, (field, prop, written)
+        assert written.get("format") == kind[1] or kind[1] is None, (field, prop, written)
+
+
 @pytest.fixture(scope="module")
 def platform() -> Iterator[tuple[Emulator, TapRun]]:
     sizes = list_sizes(dict.fromkeys(PLATFORM, PAGE + 1))  # two pages per list

@@ -3,7 +3,8 @@
 Date filters compare the record's UTC calendar date (day granularity): ``X>`` date >= D,
 ``X<`` date <= D (``StartTime<`` / ``EndTime<``: strictly before D), bare ``X`` date == D.
 A record whose filtered field is null never matches a date filter.  Alerts (Monitor v1)
-compare ``date_generated`` to the second.
+compare ``date_generated`` to the second, and a date more than 30 days back (whole days, as
+the spec's text says) is refused.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import bad_request
+from .table import ALERTS, refused_older_than
 from .values import DAY, parse_filter_value, parse_record_ts
 
 PAGING_PARAMS = frozenset({"PageSize", "Page", "PageToken"})
@@ -94,6 +96,11 @@ def compile_query(
         if resource == "alerts" and name in ("StartDate", "EndDate"):
             day, ts = _date(name, value)
             date_only = len(value.strip()) == 10
+            limit = refused_older_than(ALERTS, name)
+            if limit is not None and day < clock_ts // DAY - limit:
+                raise bad_request(
+                    20001, f"{name}: Queries for alerts older than {limit} days are not supported"
+                )
             if name == "StartDate":
                 q.dates.append(DateCond("date_generated", lo=ts))
             else:

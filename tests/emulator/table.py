@@ -25,6 +25,7 @@ PARAM = re.compile(r"\{(\w+)\}")
 API_HOST = "api.twilio.com"
 MONITOR_HOST = "monitor.twilio.com"
 ACCOUNTS = f"{API_HOST}/2010-04-01/Accounts.json"
+ALERTS = f"{MONITOR_HOST}/v1/Alerts"
 
 
 def snake(word: str) -> str:
@@ -156,6 +157,17 @@ def load_streams() -> dict[str, StreamDef]:
         if stream.parent in streams:
             streams[stream.parent].children.append(stream)
     return streams
+
+
+NOT_SUPPORTED = re.compile(r"older than (\d+) days are not supported")
+
+
+def refused_older_than(name: str, param: str) -> int | None:
+    """How many days back a date parameter may reach, where the spec's text says (Monitor
+    alerts: "Queries for alerts older than 30 days are not supported")."""
+    query = load_streams()[name].query.get(param) or {}
+    found = NOT_SUPPORTED.search(query.get("description") or "")
+    return int(found.group(1)) if found else None
 
 
 def platform_streams() -> dict[str, StreamDef]:
