@@ -1,0 +1,223 @@
+"""Check that the test suite catches a wrong tap: make small wrong changes, one at a time, and
+run the tests that should catch each.
+
+Usage: python scripts/mutation_check.py [--only NAME ...] [--markdown]
+
+The repository is copied to a temporary folder once; for each change (a wrong list key in the
+stream table, a dropped date filter, a window a day short, a record lost from every page, a
+skipped child list, a retention clamp removed, ...) the copy's file is edited, the chosen tests
+run against the copy (``python -m pytest``, the copy first on ``PYTHONPATH``), and the file is
+restored. A change is caught when a test fails. The script exits 1 if any change went
+uncaught; ``--markdown`` prints the result as README's table. Run before a release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TABLE = "tap_twilio/streams_table.json"
+PLATFORM = "tests/test_platform_streams.py"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str  # what is wrong, as README's table says it
+    path: str  # the file changed, relative to the repository
+    old: str  # text replaced (exactly once)
+    new: str
+    tests: tuple[str, ...]  # pytest node ids or files, with `-k` expressions after "::-k "
+
+
+MUTATIONS = [
+    Mutation(
+        "wrong list key in the table (studio_flows: `flow`)",
+        TABLE,
+        '"list_key": "flows",',
+        '"list_key": "flow",',
+        (f"{PLATFORM}::-k complete_for_every_account and studio_flows",),
+    ),
+    Mutation(
+        "wrong path in the table (studio_flows: Studio v1's Flows)",
+        TABLE,
+        '"path": "/v2/Flows",',
+        '"path": "/v1/Flows",',
+        (f"{PLATFORM}::-k studio_flows",),
+    ),
+    Mutation(
+        "wrong paging family in the table (verify_services: the 2010 API's)",
+        TABLE,
+        '"host": "verify.twilio.com",\n      "path": "/v2/Services",\n      "family": "meta",',
+        '"host": "verify.twilio.com",\n      "path": "/v2/Services",\n      "family": "v2010",',
+        (f"{PLATFORM}::-k complete_for_every_account and verify_services",),
+    ),
+    Mutation(
+        "dropped date filter (video_rooms)",
+        TABLE,
+        '"date_filter": {\n        "lower": "DateCreatedAfter",\n'
+        '        "upper": "DateCreatedBefore",\n        "format": "date-time"\n      },\n'
+        '      "replication_key": "date_created",\n      "selected_by_default": false,\n'
+        '      "schema": "video_rooms.json"',
+        '"date_filter": null,\n'
+        '      "replication_key": "date_created",\n      "selected_by_default": false,\n'
+        '      "schema": "video_rooms.json"',
+        (f"{PLATFORM}::-k window and video_rooms",),
+    ),
+    Mutation(
+        "wrong field type in a schema (studio_flows.revision: string)",
+        "tap_twilio/schemas/studio_flows.json",
+        '"description": "The latest revision number of the Flow\'s definition.",\n'
+        '      "type": [\n        "integer",',
+        '"description": "The latest revision number of the Flow\'s definition.",\n'
+        '      "type": [\n        "string",',
+        (f"{PLATFORM}::-k studio_flows",),
+    ),
+    Mutation(
+        "window a day short (the last day's records of a date-time filter)",
+        "tap_twilio/planning.py",
+        'f"{last}T23:59:59Z"',
+        'f"{last}T00:00:00Z"',
+        (f"{PLATFORM}::-k window",),
+    ),
+    Mutation(
+        "a record lost from every page",
+        "tap_twilio/walking.py",
+        "            else:\n                yield records\n",
+        "            else:\n                yield records[1:]\n",
+        (f"{PLATFORM}::-k complete_for_every_account and (studio_flows or verify_services)",
+         "tests/test_extraction.py"),
+    ),
+    Mutation(
+        "a child list skipped (the children of every other parent record)",
+        "tap_twilio/prefetching.py",
+        "        child = self.get_child_context(record, context)\n        if child is not None:",
+        "        child = self.get_child_context(record, context)\n"
+        "        if child is not None and str(record.get('sid', ''))[-1:] not in '02468ace':",
+        (f"{PLATFORM}::-k complete_for_every_account and (studio_executions or message_media)",),
+    ),
+    Mutation(
+        "alerts' 30-day clamp removed",
+        "tap_twilio/streams.py",
+        '"alerts": Behaviour(retention_days=31),',
+        '"alerts": Behaviour(),',
+        ("tests/test_streams.py::-k alert", "tests/test_extraction.py"),
+    ),
+    Mutation(
+        "alerts' clamp a day too far back (32 days)",
+        "tap_twilio/streams.py",
+        '"alerts": Behaviour(retention_days=31),',
+        '"alerts": Behaviour(retention_days=32),',
+        ("tests/test_streams.py::-k alert", "tests/test_extraction.py"),
+    ),
+    Mutation(
+        "messages' 400-day clamp removed",
+        "tap_twilio/streams.py",
+        "retention_days=400",
+        "retention_days=None",
+        ("tests/test_incremental.py::-k retention",),
+    ),
+]
+
+
+def copy_repository(target: Path) -> None:
+    """The tracked files and the working tree's changes (no .venv, no .git)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def pytest_command(test: str) -> list[str]:
+    where, _, expression = test.partition("::-k ")
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", where]
+    return command + (["-k", expression] if expression else [])
+
+
+def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(tests that failed, tests that passed)."""
+    env = {**os.environ, "PYTHONPATH": str(copy), "TAP_TWILIO_SKIP_E2E": "1"}
+    failed, passed = [], []
+    for test in tests:
+        result = subprocess.run(
+            pytest_command(test), cwd=copy, env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode == 5:
+            raise SystemExit(f"no test selected by {test}: fix the mutation's test list")
+        (failed if result.returncode != 0 else passed).append(test)
+    return failed, passed
+
+
+def first_failure(copy: Path, test: str) -> str:
+    """The first failing test's id, for the table."""
+    env = {**os.environ, "PYTHONPATH": str(copy), "TAP_TWILIO_SKIP_E2E": "1"}
+    result = subprocess.run(
+        [*pytest_command(test), "-rf"], cwd=copy, env=env, capture_output=True, text=True,
+        check=False,
+    )
+    found = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.M)
+    return found.group(1) if found else test
+
+
+def check(copy: Path, mutation: Mutation) -> tuple[bool, str]:
+    target = copy / mutation.path
+    original = target.read_text(encoding="utf-8")
+    if original.count(mutation.old) != 1:
+        raise SystemExit(f"{mutation.name}: the text to change is not in {mutation.path} once")
+    target.write_text(original.replace(mutation.old, mutation.new), encoding="utf-8")
+    try:
+        failed, _ = run_tests(copy, mutation.tests)
+        caught_by = first_failure(copy, failed[0]) if failed else ""
+    finally:
+        target.write_text(original, encoding="utf-8")
+    return bool(failed), caught_by
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="run the changes whose name has these words")
+    parser.add_argument("--markdown", action="store_true", help="print README's table")
+    args = parser.parse_args(argv)
+    chosen = [
+        m for m in MUTATIONS if not args.only or any(w in m.name for w in args.only)
+    ]
+    rows, uncaught = [], 0
+    with tempfile.TemporaryDirectory(prefix="tap-twilio-mutation-") as tmp:
+        copy = Path(tmp)
+        copy_repository(copy)
+        baseline, _ = run_tests(copy, tuple(t for m in chosen for t in m.tests))
+        if baseline:
+            raise SystemExit(f"the unchanged tap fails {baseline}: nothing to check")
+        for mutation in chosen:
+            began = time.monotonic()
+            caught, by = check(copy, mutation)
+            uncaught += not caught
+            seconds = time.monotonic() - began
+            print(f"{'caught' if caught else 'NOT CAUGHT'}: {mutation.name} ({seconds:.0f} s) "
+                  f"{by}", file=sys.stderr)
+            rows.append((mutation.name, by if caught else "**not caught**"))
+    if args.markdown:
+        print("| Wrong change to the tap | First test that failed |")
+        print("|---|---|")
+        for name, by in rows:
+            print(f"| {name} | `{by}` |" if not by.startswith("**") else f"| {name} | {by} |")
+    return 1 if uncaught else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
