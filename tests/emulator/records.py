@@ -133,6 +133,8 @@ class ListBuilder:
         if name in self.filled:
             return self.filled[name]
         salt = key_of(name) & 0xFFFF
+        if not prop.get("type"):  # the spec leaves it free-form: Twilio sends a JSON object
+            return {}
         kind = types_of(prop)[0]
         if kind == "integer":
             return i if name == self.stream.id_field else rnd(self.key, i, salt) % 1000
