@@ -42,6 +42,7 @@ def reachable(name: str) -> bool:
 SERVED = {n: s for n, s in platform_streams().items() if reachable(n)}
 META = sorted(n for n, s in SERVED.items() if s.family == "meta")
 NEW_2010 = sorted(n for n, s in SERVED.items() if s.family == "v2010")
+NEW_2010_LISTS = [SERVED[n] for n in NEW_2010]
 FLOWS = "studio.twilio.com/v2/Flows"
 EXECUTIONS = "studio.twilio.com/v2/Flows/{FlowSid}/Executions"
 WORKSPACES = "taskrouter.twilio.com/v1/Workspaces"
@@ -136,6 +137,18 @@ def test_every_meta_stream_pages_through_its_truth(emu, name):
     if "account_sid" in stream.properties:  # where the API sends it (else the tap adds it)
         assert {r["account_sid"] for r in records if "account_sid" in r} <= {emu.account_sid}
     assert_sids_as_the_spec_says(name, records)
+
+
+def test_the_per_list_checks_above_apply_to_most_lists():
+    """The checks made only where a list has the field (a record identifier, ``account_sid``,
+    SID patterns, parent fields) are made for most lists."""
+    served = list(SERVED.values())
+    assert len(served) >= 250
+    assert sum(s.id_field in s.properties for s in served) >= len(served) * 0.7
+    assert sum("account_sid" in s.properties for s in served) >= len(served) * 0.8
+    assert sum(bool(spec_prefixes(s)) for s in served) >= len(served) * 0.8
+    assert sum(bool(s.path_fields) for s in served if s.params) >= len(served) * 0.4
+    assert sum("date_created" in s.properties for s in NEW_2010_LISTS) >= len(NEW_2010) * 0.8
 
 
 def assert_parent_fields(stream, params: dict[str, str], records: list[dict]) -> None:

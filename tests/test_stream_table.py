@@ -427,23 +427,25 @@ def _spec_examples(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 NEW_STREAMS = [name for name in NAMES if name not in STREAMS]
+WITH_EXAMPLES = [name for name in NEW_STREAMS if _spec_examples(BY_NAME[name])]
 
 
-@pytest.mark.parametrize("stream", NEW_STREAMS)
+@pytest.mark.parametrize("stream", WITH_EXAMPLES)
 def test_spec_example_records_transform_and_validate(stream: str) -> None:
     """Each stream's example records from its spec, as the tap converts them, fit its schema."""
     row = BY_NAME[stream]
     schema = load_schema(stream)
     transform = RecordTransformer(stream, schema)
     validator = Draft7Validator(schema, format_checker=FORMAT_CHECKER)
-    for raw in _spec_examples(row):
+    examples = _spec_examples(row)
+    assert examples
+    for raw in examples:
         added = {f: "XX" + "a" * 32 for f in row["path_fields"].values() if f not in raw}
         record = {**raw, **added}  # what the tap adds from the path
         validator.validate(transform(json.loads(json.dumps(record), parse_float=Decimal)))
 
 
 def test_most_new_streams_have_spec_examples() -> None:
-    """The example test above is not vacuous."""
-    with_examples = [name for name in NEW_STREAMS if _spec_examples(BY_NAME[name])]
-    missing = sorted(set(NEW_STREAMS) - set(with_examples))
-    assert len(with_examples) >= len(NEW_STREAMS) * 0.8, missing
+    """The example test above covers most streams."""
+    missing = sorted(set(NEW_STREAMS) - set(WITH_EXAMPLES))
+    assert len(WITH_EXAMPLES) >= len(NEW_STREAMS) * 0.8, missing
