@@ -89,6 +89,20 @@ MUTATIONS = [
         (f"{PLATFORM}::-k window",),
     ),
     Mutation(
+        "window a day late at its start (date-time filters)",
+        "tap_twilio/planning.py",
+        'f"{start}T00:00:00Z"',
+        'f"{start + dt.timedelta(days=1)}T00:00:00Z"',
+        (f"{PLATFORM}::-k window",),
+    ),
+    Mutation(
+        "calls' `StartTime<` taken as on or before (the spec: before)",
+        "tap_twilio/streams.py",
+        "null_dates=True,\n                       upper_exclusive=True),",
+        "null_dates=True,\n                       upper_exclusive=False),",
+        ("tests/test_incremental.py::-k window",),
+    ),
+    Mutation(
         "a record lost from every page",
         "tap_twilio/walking.py",
         "            else:\n                yield records\n",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulator import Emulator
+from tests.emulator.values import parse_record_ts
 from tests.tap_runner import catalog_selecting, run_tap
 
 INCREMENTAL = {"calls": ("start_time", "StartTime>"), "messages": ("date_sent", "DateSent>"),
@@ -151,16 +152,26 @@ def test_subaccounts_can_be_left_out_or_picked(emu, catalog) -> None:
 def test_a_window_fans_out_without_overlap(emu, catalog) -> None:
     """Two runs over adjacent windows (as an orchestrator would) cover the whole history."""
     today = emu.now.date()
-    first, middle = today - dt.timedelta(days=300), today - dt.timedelta(days=120)
-    older = sync(emu, catalog, start_date=first.isoformat(),
+    # the older window ends on a day a call started (`StartTime<` is exclusive: see below)
+    days = sorted({parse_record_ts(c["start_time"]) // 86400 for c in emu.truth("calls")
+                   if c["start_time"]})
+    epoch = dt.date(1970, 1, 1)
+    last_older = epoch + dt.timedelta(
+        days=next(d for d in days if epoch + dt.timedelta(days=d) > today - dt.timedelta(150)))
+    first, middle = today - dt.timedelta(days=300), last_older + dt.timedelta(days=1)
+    # lists longer than a page: the windows are asked for, not cut from one whole page
+    older = sync(emu, catalog, start_date=first.isoformat(), page_size=50,
                  end_date=(middle - dt.timedelta(days=1)).isoformat())
-    newer = sync(emu, catalog, start_date=middle.isoformat(), end_date=today.isoformat())
-    older_sids = {m["sid"] for m in older.records["messages"] if m["date_sent"]}
-    newer_sids = {m["sid"] for m in newer.records["messages"] if m["date_sent"]}
-    assert older_sids and newer_sids
-    assert not older_sids & newer_sids
-    dated_truth = {m["sid"] for m in emu.truth("messages", **{"DateSent>": first.isoformat()})}
-    assert older_sids | newer_sids == dated_truth
+    newer = sync(emu, catalog, start_date=middle.isoformat(), end_date=today.isoformat(),
+                 page_size=50)
+    for stream in ("messages", "calls"):  # `DateSent<` is on or before, `StartTime<` before
+        key, lower = INCREMENTAL[stream]
+        older_sids = {r["sid"] for r in older.records[stream] if r[key]}
+        newer_sids = {r["sid"] for r in newer.records[stream] if r[key]}
+        assert older_sids and newer_sids, stream
+        assert not older_sids & newer_sids, stream
+        dated_truth = {r["sid"] for r in emu.truth(stream, **{lower: first.isoformat()})}
+        assert older_sids | newer_sids == dated_truth, stream
 
 
 @pytest.mark.parametrize(("page_size", "asks_the_window"), [(1000, False), (100, True)])
