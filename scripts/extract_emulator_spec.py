@@ -1,11 +1,12 @@
 """Extract what the Twilio emulator needs from Twilio's OpenAPI material.
 
-Usage: python scripts/extract_emulator_spec.py SPEC_DIR [--output tests/emulator/spec.json]
+Usage: python scripts/extract_emulator_spec.py [SPEC_DIR] [--output FILE] [--check]
 
-SPEC_DIR holds ``resources.json`` (a per-resource extract of the twilio-oai specs) and the
-OpenAPI files ``twilio_api_v2010.json`` / ``twilio_monitor_v1.json``.  The output is committed
-so that the emulator (and the tests) never need SPEC_DIR at run time.  The output is
-deterministic: sorted keys, stable formatting, no timestamps.
+SPEC_DIR (default: the copy vendored in ``specs/twilio-oai``) holds ``resources.json`` (a
+per-resource extract of the twilio-oai specs) and the OpenAPI files ``twilio_api_v2010.json`` /
+``twilio_monitor_v1.json``.  The output (``tests/emulator/spec.json``) is committed; it is
+deterministic: sorted keys, stable formatting, no timestamps; ``--check`` exits 1 if the
+committed file differs.
 """
 
 from __future__ import annotations
@@ -117,7 +118,11 @@ def extract(spec_dir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("spec_dir", type=Path)
+    root = Path(__file__).resolve().parent.parent
+    parser.add_argument(
+        "spec_dir", type=Path, nargs="?", default=root / "specs" / "twilio-oai"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if the output differs")
     parser.add_argument(
         "--output",
         type=Path,
@@ -126,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = extract(args.spec_dir)
     text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if args.check:
+        if args.output.read_text(encoding="utf-8") != text:
+            print(f"{args.output} differs: run scripts/extract_emulator_spec.py", file=sys.stderr)
+            return 1
+        return 0
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output} ({len(data['resources'])} resources)", file=sys.stderr)
     return 0

@@ -399,8 +399,9 @@ def test_a_size_for_no_list_of_the_specs_is_refused():
         Emulator(platform_sizes={"studio.twilio.com/v2/Flowz": 3})
 
 
-def test_the_lists_are_what_the_extractor_makes_of_the_specs():
-    extractor = Path(__file__).resolve().parents[1] / "scripts" / "extract_emulator_lists.py"
+@pytest.mark.parametrize("script", ["extract_emulator_lists.py", "extract_emulator_spec.py"])
+def test_the_emulator_s_data_is_what_the_extractors_make_of_the_specs(script):
+    extractor = Path(__file__).resolve().parents[1] / "scripts" / script
     run = subprocess.run(
         [sys.executable, str(extractor), str(SPEC_DIR), "--check"],
         capture_output=True,
@@ -408,6 +409,9 @@ def test_the_lists_are_what_the_extractor_makes_of_the_specs():
         check=False,
     )
     assert run.returncode == 0, run.stderr
+
+
+def test_sid_prefixes_come_from_the_spec_s_patterns():
     assert spec_prefixes(STREAMS[EXECUTIONS]) == {
         "account_sid": "AC",
         "contact_sid": "FC",
