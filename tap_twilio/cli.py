@@ -25,6 +25,7 @@ from singer_sdk.exceptions import (
 
 from tap_twilio.http import url_origin
 from tap_twilio.inputs import check_input_files, missing_input_file, redact
+from tap_twilio.logs import pass_log_level_to_sdk
 from tap_twilio.settings import SettingError
 from tap_twilio.tap import Interrupted, TapTwilio
 
@@ -70,6 +71,7 @@ def cli(argv: list[str] | None = None) -> None:
     """
     config: dict[str, Any] = {}
     try:
+        pass_log_level_to_sdk(os.environ)
         config = check_input_files(sys.argv[1:] if argv is None else argv)
         code = TapTwilio.cli.main(args=argv, standalone_mode=False)
     except Interrupted as exc:
