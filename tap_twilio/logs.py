@@ -34,7 +34,6 @@ SDK_CHATTER = (
     "Added '%s' as child stream",  # the stream tree is fixed: see --discover
     "Skipping parse of env var settings",
     "Parsing env var for settings config",
-    "Parsing '%s' config from env variable",  # per setting, with --config=ENV
     "Found '%s' filter rule",  # per stream map
     "Set null transform as default for",  # per stream, with `"__else__": null`
     # The cause is the failure's last line (cli.py); `--test` stops each stream on purpose.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from functools import cached_property
 from typing import Any, ClassVar
@@ -20,7 +21,12 @@ from tap_twilio.progress import log_connection_test, log_run_summary
 from tap_twilio.sdk_compat import TapHooks, use_state_writer
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
 from tap_twilio.streams import STREAM_TYPES
-from tap_twilio.validation import settings_warnings, unmatched_filters, validate_settings
+from tap_twilio.validation import (
+    settings_warnings,
+    unknown_settings,
+    unmatched_filters,
+    validate_settings,
+)
 
 
 class TapTwilio(TapHooks):
@@ -44,6 +50,7 @@ class TapTwilio(TapHooks):
         self.account_tokens: dict[str, str] = {}
         self.said: set[str] = set()
         quiet_sdk_logging()
+        self.warn_unknown_settings(kwargs.get("config"))
         check_catalog(kwargs.get("catalog"))
         kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
@@ -64,6 +71,17 @@ class TapTwilio(TapHooks):
         if warning not in self.said:
             self.said.add(warning)
             self.logger.warning(warning)
+
+    @classmethod
+    def warn_unknown_settings(cls, config: Any) -> None:
+        """Every command: one warning for the settings neither the tap nor the SDK knows
+        (their names from the config's JSON Schema, the SDK's built-ins added as it does)."""
+        if isinstance(config, dict):
+            schema = copy.deepcopy(cls.config_jsonschema)
+            cls.append_builtin_config(schema)
+            warning = unknown_settings(config, schema["properties"])
+            if warning:
+                cls.logger.warning("%s", warning)
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
