@@ -20,6 +20,7 @@ from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
 from tap_twilio.progress import log_connection_test, log_run_summary
 from tap_twilio.sdk_compat import TapHooks, use_state_writer
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
+from tap_twilio.stream_maps import check_stream_maps
 from tap_twilio.streams import STREAM_TYPES
 from tap_twilio.validation import (
     settings_warnings,
@@ -99,6 +100,13 @@ class TapTwilio(TapHooks):
         validate_settings(self.config)
         for warning in settings_warnings(self.config):
             self.logger.warning(warning)
+
+    def setup_mapper(self) -> None:
+        """The SDK's stream maps, their expressions checked against each stream's schema
+        first: a mistake fails the run before any request (see stream_maps.py)."""
+        check_stream_maps(self.config.get("stream_maps"),
+                          {name: stream.schema for name, stream in self.streams.items()})
+        super().setup_mapper()
 
     def discover_streams(self) -> list[Stream]:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
