@@ -123,16 +123,17 @@ def records_written(stream: str, read: int, written: dict[str, int]) -> str:
 def log_run_summary(logger: logging.Logger,
                     streams: list[tuple[StreamProgress, dict[str, int]]],
                     started: float, finished: bool = True) -> None:
-    """One line per stream (`done`; after a failure, `stopped` and only for the streams that
-    read a page: the failure's cause is the line that matters), then the run's totals.
+    """One line per stream (`done`), then the run's totals. After a failure the line that
+    matters is its cause, said next (cli.py): the streams that read a page get their
+    `stopped` line at debug level only.
 
     `streams`: each stream's progress and the RECORD messages written for it, by output
     stream name."""
     prefix = "done, " if finished else "stopped, "
     for item, written in streams:
         if finished or item.pages:
-            logger.info("%s", item.line(prefix, records_written(item.stream, item.records,
-                                                                written)))
+            logger.log(logging.INFO if finished else logging.DEBUG, "%s", item.line(
+                prefix, records_written(item.stream, item.records, written)))
     read = sum(item.records for item, _ in streams)
     total = sum(sum(written.values()) for _, written in streams)
     counted = f"{total:,} records" + (f" ({read:,} read)" if total != read else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from functools import cached_property
 from typing import Any, ClassVar
@@ -50,6 +51,7 @@ class TapTwilio(TapHooks):
         # `TwilioStream.credentials`): in memory only, never in a record, log or state.
         self.account_tokens: dict[str, str] = {}
         self.said: set[str] = set()
+        self.gave_up = threading.Event()  # a request gave up retrying: the run is failing
         quiet_sdk_logging()
         self.warn_unknown_settings(kwargs.get("config"))
         check_catalog(kwargs.get("catalog"))

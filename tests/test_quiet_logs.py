@@ -107,6 +107,22 @@ def test_a_rejected_auth_token_ends_with_its_cause_after_a_few_lines(emulator) -
     assert lines[-2].startswith("sync stopped: 0 records")
 
 
+
+def test_a_run_failing_midway_ends_with_its_cause_after_a_few_lines(fresh_emulator) -> None:
+    """Every request fails from the 60th on, with no retry: the requests in flight at once
+    (read ahead, in parallel) all give up; one line says so, then the run's end and its cause."""
+    fresh_emulator.faults.fail_from(60, "503")
+    run = run_tap({**fresh_emulator.config(), "max_retries": 0, "page_size": 50})
+    assert run.returncode == 1
+    assert '"type":"RECORD"' in run.stdout  # failed midway, after records were written
+    lines = messages(run.stderr)
+    assert lines[-1] == ("tap-twilio: error: gave up retrying: HTTP 503, Twilio code 20503: "
+                         "Service Unavailable; Twilio kept failing, run again later")
+    assert len(lines) <= 4, "\n".join(lines)
+    assert lines[-2].startswith("sync stopped: ")
+    assert sum("giving up after 1 tries" in line for line in lines) == 1
+
+
 def test_readme_shows_what_the_connection_test_prints_against_the_emulator() -> None:
     """README's `--test` lines are those of the emulator README starts (its defaults)."""
     shown = readme_block("text", "connection test passed").strip().splitlines()
