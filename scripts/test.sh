@@ -10,5 +10,6 @@ uv run --frozen mypy  # strict, on tap_twilio/ (pyproject.toml)
 bash scripts/ensure_postgres.sh
 # Workers over every core (pytest-xdist), each test module kept on one worker: a module's
 # fixtures (an emulator, a shared run, the PostgreSQL cluster) are made once, and the session
-# ones once per worker. Arguments after these override them (`-n 0`: one process).
-uv run --frozen pytest -n auto --dist loadscope "$@"
+# ones once per worker. Modules go out in the order tests/conftest.py gives them (the longest
+# first). Arguments after these override them (`-n 0`: one process).
+uv run --frozen pytest -n auto --dist loadscope --no-loadscope-reorder "$@"

@@ -126,7 +126,9 @@ class App:
 
     # --- entry point ---------------------------------------------------------------------
     def handle(self, h: BaseHTTPRequestHandler) -> None:
-        t0 = time.monotonic()
+        # Start and duration from one instant: a thread paused between two clock reads
+        # (a loaded machine) would otherwise shift the request's interval by the pause.
+        t0, started = time.monotonic(), time.time()
         raw_path, _, raw_query = h.path.partition("?")
         path = unquote(raw_path)
         pairs = parse_qsl(raw_query, keep_blank_values=True)
@@ -136,6 +138,7 @@ class App:
             dict(pairs),
             raw_query,
             client=f"{h.client_address[0]}:{h.client_address[1]}",
+            started=started,
         )
         length = int(h.headers.get("Content-Length") or 0)
         if length:
