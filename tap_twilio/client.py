@@ -43,6 +43,7 @@ from tap_twilio.planning import (
     ListQuery,
     ListRules,
     ReadSettings,
+    ask_for_everything,
     plan_list,
     reading_window,
 )
@@ -72,6 +73,9 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
+    # Parameters whose documented default hides records, and the values that together list
+    # every record (the table's `narrowing`): one value is sent always, several one by one.
+    narrowing: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
     # Context keys (the path's parameters) that the records must carry: filled from the
     # context where Twilio's records leave one out.
     context_fields: ClassVar[tuple[str, ...]] = ()
@@ -168,7 +172,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         if plan.clamped_to and window.start and not planning:  # said when the list is read
             self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
                              self.name, self.retention_days, plan.clamped_to, window.start)
-        return plan.queries
+        return ask_for_everything(plan.queries, self.narrowing)
 
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
@@ -213,6 +217,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         fetched = self.prefetched_first_pages(context)
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
         walker = self.walker(context, fetched)
+        seen = self.seen_keys()
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
@@ -220,6 +225,8 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
                 ):
                     counter.increment()
+                    if seen is not None:
+                        page = first_sightings(page, self.primary_keys, seen)
                     self.fill_context_fields(page, context)
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
                     self.progress.page(len(page), (context or {}).get("account_sid"))
@@ -229,6 +236,11 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                 self.skip(context, exc)
             finally:
                 self.stop_prefetching_children()
+
+    def seen_keys(self) -> set[tuple[Any, ...]] | None:
+        """The primary keys read so far in a partition whose list is asked for value by value
+        (a status each): a record whose status changes between two queries is in both."""
+        return set() if any(len(values) > 1 for _, values in self.narrowing) else None
 
     def fill_context_fields(self, page: list[dict[str, Any]], context: Context | None) -> None:
         """The parent's keys a child's records lack (its path named them)."""
@@ -343,3 +355,15 @@ class TwilioStream(PrefetchHooks, RetryHooks):
             f"could not connect to {origin}: {reason}; check base_url, region, edge and the "
             "network"
         ) from None
+
+
+def first_sightings(page: list[dict[str, Any]], keys: Iterable[str],
+                    seen: set[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The page's records not seen before (by primary key), which are remembered."""
+    fresh = []
+    for record in page:
+        key = tuple(record.get(k) for k in keys)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(record)
+    return fresh

@@ -236,6 +236,7 @@ def stream_class(
         "null_dates": behaviour.null_dates,
         "retention_days": behaviour.retention_days,
         "options": behaviour.options,
+        "narrowing": asked_values(row),
         "child_keys": child_keys,
         # `account_sid` is the state partition's key: the SDK's step (and the page path)
         # already adds it to a record that lacks it, so it is not filled a second time.
@@ -252,6 +253,18 @@ def stream_class(
         attributes["state_partitioning_keys"] = ["account_sid"]
     base = SPECIAL_CLASSES.get(row["name"], TwilioStream)
     return type(_class_name(row["name"]), (base,), attributes)
+
+
+def asked_values(row: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The table's narrowing defaults the queries must override: a value sent always, or
+    values asked one by one (a default window is overridden by the date filter's bounds)."""
+    asked: list[tuple[str, tuple[str, ...]]] = []
+    for ask in row["narrowing"]:
+        if ask["ask"] == "value":
+            asked.append((str(ask["parameter"]), (str(ask["value"]),)))
+        elif ask["ask"] == "each":
+            asked.append((str(ask["parameter"]), tuple(map(str, ask["values"]))))
+    return tuple(asked)
 
 
 def context_key(row: dict[str, Any], param: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from .errors import bad_request
 from .filters import Query, compile_query
 from .generators import CHILD_GENERATORS, GENERATORS, Generator
+from .narrowing import narrowed_query
 from .usage import SUBLISTS, UsageGenerator, daily_amount
 from .values import (
     DAY,
@@ -522,7 +523,7 @@ class DataStore:
         gen: Any,
     ) -> tuple[list[dict], str | None, str | None]:
         """One page: (records, next PageToken or None, previous PageToken or None)."""
-        query = self.compile(resource, params)
+        query = narrowed_query(resource, self.compile(resource, params), params, self.clock_ts)
         if token and self.only_issued_tokens and not self._was_issued(
             resource, account, params, token
         ):
