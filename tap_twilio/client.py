@@ -44,6 +44,7 @@ from tap_twilio.planning import (
     ListRules,
     ReadSettings,
     ask_for_everything,
+    asked_one_by_one,
     plan_list,
     reading_window,
 )
@@ -73,8 +74,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
-    # Parameters whose documented default hides records, and the values that together list
-    # every record (the table's `narrowing`): one value is sent always, several one by one.
+    # The table's `narrowing`: parameters whose default hides records, with every value.
     narrowing: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
     # Context keys (the path's parameters) that the records must carry: filled from the
     # context where Twilio's records leave one out.
@@ -83,6 +83,11 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
         self.tap = tap  # the TapTwilio that made this stream: its writer, limiter, prefetcher
         super().__init__(tap, *args, **kwargs)
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Not the SDK's, before the first record: the tap's, after the run (versions.py)."""
+        return False
 
     @property
     def url_base(self) -> str:
@@ -217,7 +222,8 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         fetched = self.prefetched_first_pages(context)
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
         walker = self.walker(context, fetched)
-        seen = self.seen_keys()
+        # A record whose status changes between two queries (one per status) is emitted once.
+        seen: set[tuple[Any, ...]] | None = set() if asked_one_by_one(self.narrowing) else None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
@@ -225,8 +231,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
                 ):
                     counter.increment()
-                    if seen is not None:
-                        page = first_sightings(page, self.primary_keys, seen)
+                    page = first_sightings(page, self.primary_keys, seen)
                     self.fill_context_fields(page, context)
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
                     self.progress.page(len(page), (context or {}).get("account_sid"))
@@ -236,11 +241,6 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                 self.skip(context, exc)
             finally:
                 self.stop_prefetching_children()
-
-    def seen_keys(self) -> set[tuple[Any, ...]] | None:
-        """The primary keys read so far in a partition whose list is asked for value by value
-        (a status each): a record whose status changes between two queries is in both."""
-        return set() if any(len(values) > 1 for _, values in self.narrowing) else None
 
     def fill_context_fields(self, page: list[dict[str, Any]], context: Context | None) -> None:
         """The parent's keys a child's records lack (its path named them)."""
@@ -358,8 +358,11 @@ class TwilioStream(PrefetchHooks, RetryHooks):
 
 
 def first_sightings(page: list[dict[str, Any]], keys: Iterable[str],
-                    seen: set[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """The page's records not seen before (by primary key), which are remembered."""
+                    seen: set[tuple[Any, ...]] | None) -> list[dict[str, Any]]:
+    """The page's records not seen before (by primary key), which are remembered; the whole
+    page where no record can be listed twice (`seen` None)."""
+    if seen is None:
+        return page
     fresh = []
     for record in page:
         key = tuple(record.get(k) for k in keys)

@@ -203,6 +203,11 @@ def ask_for_everything(queries: list[ListQuery],
     return queries
 
 
+def asked_one_by_one(narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    """Whether a list is read in several queries, one per value of a parameter."""
+    return any(len(values) > 1 for _, values in narrowing)
+
+
 def with_params(query: ListQuery, extra: dict[str, str]) -> ListQuery:
     """A query (and the window it completes) with more parameters."""
     window = with_params(query.window, extra) if query.window else None

@@ -236,6 +236,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Seconds to wait for Twilio's answer to one request.",
     ),
     th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=False,
+        description="Write ACTIVATE_VERSION, after a finished run, for each stream the run read "
+        "whole, so a target that honours it deletes or marks the rows Twilio no longer lists "
+        "(released numbers, deleted flows). Never for incremental streams or their children, "
+        "nor for a run over only some accounts (`account_sids`, `account_name`, "
+        "`account_shard`, `include_subaccounts: false`).",
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         description="User-Agent header sent with each request.",

@@ -23,6 +23,7 @@ from tap_twilio.families import API_2010, API_META
 from tap_twilio.planning import DateFilter, ListQuery
 from tap_twilio.settings import USAGE_GRANULARITIES, SettingError, in_account_shard
 from tap_twilio.transform import to_rfc3339
+from tap_twilio.versions import give_versions
 
 
 class AccountsStream(TwilioStream):
@@ -54,6 +55,9 @@ class AccountsStream(TwilioStream):
         return True
 
     def request_pages(self, context: Context | None) -> Any:
+        # Every sync starts here (the accounts are the root of every stream): the versions
+        # of the streams this run reads whole are given before any record is written.
+        give_versions(self.tap)
         # The credentials' own account is read whatever the list says (unless the settings
         # name accounts): its first pages are fetched while the list is asked for.
         main = {"sid": self.config["account_sid"]}

@@ -25,6 +25,7 @@ from tap_twilio.sdk_compat import TapHooks, use_state_writer
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
 from tap_twilio.streams import STREAM_TYPES
 from tap_twilio.validation import settings_warnings, unmatched_filters, validate_settings
+from tap_twilio.versions import activate_versions
 
 
 class TapTwilio(TapHooks):
@@ -162,6 +163,7 @@ class TapTwilio(TapHooks):
         (see progress.py); after a failure, what was read still goes out."""
         try:
             if finished:
+                activate_versions(self)
                 self.encoded_state_writer.write_final_state(self.state)
             else:
                 self.encoded_state_writer.write_held_back(self.state)
