@@ -203,3 +203,18 @@ def test_a_deleted_recording_arrives_with_status_deleted(narrowed) -> None:
     assert arrived[deleted["sid"]]["status"] == "deleted"
     own = [r for r in run.records["recordings"] if r["account_sid"] == emu.account_sid]
     assert shown == len(own) - 1
+
+
+def test_a_recording_deleted_after_a_run_arrives_deleted_in_the_next_incremental_run() -> None:
+    with Emulator(seed=28, subaccounts=0, sizes={"recordings": 8}) as emu:
+        config = emu.config()
+        catalog = catalog_selecting(config, {"recordings"})
+        first = run_tap(config, catalog=catalog)
+        assert first.returncode == 0, first.stderr[-3000:]
+        newest = emu.truth("recordings", emu.account_sid)[0]
+        emu.data.update("recordings", emu.account_sid, newest["sid"], status="deleted")
+        second = run_tap(config, catalog=catalog, state=first.last_state)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert len(second.records["recordings"]) < len(first.records["recordings"])  # a window
+    again = {r["sid"]: r["status"] for r in second.records["recordings"]}
+    assert again[newest["sid"]] == "deleted"
