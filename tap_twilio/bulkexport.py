@@ -126,7 +126,7 @@ class ExportHttp:
             response = self.session().get(url, params=params, auth=self.auth,
                                           timeout=self.timeout, allow_redirects=False)
             self.check(response)
-            return response.json()
+            return decoded(response)
 
     def post_form(self, path: str, form: dict[str, str]) -> Any:
         """A POST, not retried (a job asked twice would be made twice)."""
@@ -134,7 +134,7 @@ class ExportHttp:
             response = self.session().post(self.base_url + path, data=form, auth=self.auth,
                                            timeout=self.timeout)
             self.check(response)
-            return response.json()
+            return decoded(response)
 
     def open_file(self, url: str) -> requests.Response:
         """A download link, opened as a stream; signed links take no credentials."""
@@ -146,6 +146,15 @@ class ExportHttp:
             response.close()
             raise LinkRefused(f"HTTP {response.status_code}")
         return response
+
+
+def decoded(response: requests.Response) -> Any:
+    """A JSON answer; one cut off is an error the stream's retries know."""
+    try:
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(
+            f"incomplete JSON in a {response.status_code} answer ({exc})") from None
 
 
 def json_lines(response: requests.Response) -> Iterator[dict[str, Any]]:
@@ -178,12 +187,24 @@ def json_lines(response: requests.Response) -> Iterator[dict[str, Any]]:
 
 @dataclass
 class DailyAllowance:
-    """The days a run may still ask jobs for today (Twilio's 366 a day, across accounts)."""
+    """The days a run may still ask jobs for today (Twilio's 366 a day, across accounts):
+    less those of the jobs the state says were asked today, by an earlier run."""
 
     left: int = DAILY_ALLOWANCE
+    counted_state: bool = False
+
+    def count_state(self, state: dict[str, Any], today: dt.date) -> None:
+        if self.counted_state:
+            return
+        self.counted_state = True
+        for bookmark in (state.get("bookmarks") or {}).values():
+            for partition in bookmark.get("partitions") or []:
+                for job in (partition.get(STATE_KEY) or {}).get("jobs", []):
+                    if job.get("requested") == today.isoformat():
+                        self.left -= len(days_of([job["days"]]))
 
     def take(self, wanted: int) -> int:
-        granted = min(self.left, wanted)
+        granted = max(0, min(self.left, wanted))
         self.left -= granted
         return granted
 
@@ -313,7 +334,8 @@ class HistoryRead:
                                     "%s..%s: %s", self.stream, self.account, first, end, exc)
                 return
             self.kept.setdefault("jobs", []).append(
-                {"job_sid": job["job_sid"], "days": ranges_text(days_between(first, end))[0]})
+                {"job_sid": job["job_sid"], "days": ranges_text(days_between(first, end))[0],
+                 "requested": self.today.isoformat()})
             self.logger.info("%s: account %s: asked BulkExport job %s for %s..%s",
                              self.stream, self.account, job["job_sid"], first, end)
 

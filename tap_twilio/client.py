@@ -11,11 +11,10 @@ on one subaccount skipped with a warning, and parts of one list read in parallel
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import chain
 from typing import Any, ClassVar
 
@@ -28,17 +27,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import schemas, sdk_compat
-from tap_twilio.bulkexport import (
-    EXPORT_TYPES,
-    HOST,
-    ExportHttp,
-    ExportRefused,
-    HistoryRead,
-    days_beyond_retention,
-    export_unreachable,
-)
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
+from tap_twilio.history import exported_pages
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
     HostUnreachable,
@@ -47,7 +38,6 @@ from tap_twilio.http import (
     no_server_reason,
     read_body,
     response_error,
-    twilio_error_text,
     url_origin,
 )
 from tap_twilio.planning import (
@@ -230,7 +220,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
-                for page in chain(self.exported_pages(context), walk_in_parallel(
+                for page in chain(exported_pages(self, context), walk_in_parallel(
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
                 )):
                     counter.increment()
@@ -243,44 +233,6 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                 self.skip(context, exc)
             finally:
                 self.stop_prefetching_children()
-
-    def exported_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
-        """Days older than the list keeps, from Twilio's BulkExport (bulkexport.py)."""
-        if self.name not in EXPORT_TYPES or not self.retention_days:
-            return iter(())
-        account = (context or {}).get("account_sid") or self.config["account_sid"]
-        today = dt.datetime.now(dt.timezone.utc).date()
-        window = reading_window(self.config, self.bookmark_day(context),
-                                self.read_settings.lookback, today)
-        wanted = days_beyond_retention(window.start, window.end, self.account_created(context),
-                                       self.retention_days, today)
-        state = self.get_context_state(context)
-        if not wanted and not state.get("bulk_export", {}).get("jobs"):
-            return iter(())
-        auth = self.credentials({"account_sid": account}, newer_api=True)
-        if (unreachable := export_unreachable(self.config.get("region"), auth)) or not auth:
-            self.tap.say_once(unreachable or "")
-            return iter(())
-        http = ExportHttp(Hosts.from_config(self.config).url(HOST), lambda: self.requests_session,
-                          auth, self.check_export, self.request_decorator,
-                          partial(self.tap.limiter.slot, account), self.timeout)
-        jobs = self.tap.export_allowance if self.config.get("bulk_export_jobs") else None
-        return HistoryRead(self.name, account, wanted, state, http,
-                           tuple(self.schema["properties"]), self.read_settings.workers,
-                           self.say_missing_days, self.logger, jobs, today).pages()
-
-    def check_export(self, response: requests.Response) -> None:  # a refusal: the reader's
-        if 400 <= response.status_code < 500 and response.status_code not in (401, 429):
-            raise ExportRefused(twilio_error_text(response))
-        self.validate_response(response)
-
-    def say_missing_days(self, text: str) -> None:  # one warning per stream, others INFO
-        self.missing_said += 1
-        level = logging.WARNING if self.missing_said == 1 else logging.INFO
-        self.logger.log(level, "%s (older than the list's %d days; the setting "
-                        "bulk_export_jobs asks Twilio to export them)", text, self.retention_days)
-
-    missing_said = 0
 
     def fill_context_fields(self, page: list[dict[str, Any]], context: Context | None) -> None:
         """The parent's keys a child's records lack (its path named them)."""
@@ -342,6 +294,8 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     def progress(self) -> StreamProgress:
         """Records and pages read so far, logged every few seconds (see progress.py)."""
         return StreamProgress(self.name, self.logger)
+
+    missing_days_said = 0  # partitions whose days with no export were said (history.py)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         # Called once per partition, when the catalog, the stream maps and `--test`'s
