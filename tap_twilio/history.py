@@ -73,6 +73,8 @@ def say_missing_days(stream: TwilioStream, text: str) -> None:
     """Days with no export: one warning per stream, the other accounts' at INFO."""
     stream.missing_days_said += 1
     level = logging.WARNING if stream.missing_days_said == 1 else logging.INFO
-    stream.logger.log(level, "%s (older than the list's %d days; the setting "
-                      "bulk_export_jobs asks Twilio to export them)", text,
-                      stream.retention_days)
+    hint = ("jobs are asked for them, within Twilio's daily allowance; a later run reads them"
+            if stream.config.get("bulk_export_jobs")
+            else "the setting bulk_export_jobs asks Twilio to export them")
+    stream.logger.log(level, "%s (older than the list's %d days; %s)", text,
+                      stream.retention_days, hint)
