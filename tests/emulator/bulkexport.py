@@ -44,6 +44,7 @@ RESOURCE_TYPES = {"Messages": "messages", "Calls": "calls", "Conferences": None,
                   "Participants": None}  # types the emulator holds no records of list no days
 MAX_DAYS_PAGE = 400
 DEFAULT_PAGE = 50
+RECORD_BYTES = 600  # about what a record takes in a file, for a day's `size`
 DAILY_ALLOWANCE = 366  # requested days per UTC day, across an account and its subaccounts
 LEFT_OUT = {
     "messages": ("uri", "subresource_uris", "price_unit", "api_version", "error_message"),
@@ -98,16 +99,27 @@ class BulkExport:
         for n in range((last - first).days + 1):
             days[first + timedelta(days=n)] = friendly_name
 
-    def day_records(self, resource_type: str, account_sid: str, day: date) -> list[dict]:
-        """The records of one exported day, as the file holds them."""
+    def day_count(self, resource_type: str, account_sid: str, day: date) -> int:
+        first, last = self.day_span(resource_type, account_sid, day)
+        return last - first
+
+    def day_span(self, resource_type: str, account_sid: str, day: date) -> tuple[int, int]:
+        """The generator's indices of a day's records (none: 0, 0)."""
         resource = RESOURCE_TYPES[resource_type]
         account = self.store.account(account_sid)
         if resource is None or account is None:
-            return []
+            return 0, 0
         gen = self.store.generator(resource, account)
         number = day.toordinal() - date(1970, 1, 1).toordinal()
-        first = first_below(gen, (number + 1) * DAY)
-        last = first_below(gen, number * DAY)
+        return first_below(gen, (number + 1) * DAY), first_below(gen, number * DAY)
+
+    def day_records(self, resource_type: str, account_sid: str, day: date) -> list[dict]:
+        """The records of one exported day, as the file holds them."""
+        first, last = self.day_span(resource_type, account_sid, day)
+        if first == last:
+            return []
+        resource = RESOURCE_TYPES[resource_type]
+        gen = self.store.generator(resource, self.store.account(account_sid))
         return [exported_form(resource, gen, i) for i in range(first, last)]
 
     # --- HTTP ----------------------------------------------------------------------------
@@ -148,7 +160,8 @@ class BulkExport:
         self.finish_jobs()
         with self.lock:
             days = sorted(self.exported.get((account, resource_type), {}).items())
-        listed = [{"day": day.isoformat(), "size": 512 * (1 + len(name)),
+        listed = [{"day": day.isoformat(),
+                   "size": RECORD_BYTES * self.day_count(resource_type, account, day),
                    "resource_type": resource_type,
                    "create_date": (day + timedelta(days=1)).isoformat(),
                    "friendly_name": name} for day, name in days]
