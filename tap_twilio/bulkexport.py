@@ -302,7 +302,10 @@ class HistoryRead:
                 return
             except LinkRefused as exc:
                 if attempt == DOWNLOAD_TRIES:
-                    raise
+                    raise LinkRefused(
+                        f"{self.stream}: the BulkExport file of {day} (account {self.account}) "
+                        f"could not be read in {DOWNLOAD_TRIES} tries ({exc}); run again later "
+                        "(the days read are kept in the state)") from None
                 self.logger.info("%s: %s of account %s: %s; asking for a fresh link",
                                  self.stream, day, self.account, exc)
 

@@ -162,6 +162,19 @@ def test_an_expired_link_is_asked_for_again(emu) -> None:
     assert expected and set(sids) == expected and len(sids) == len(set(sids))
 
 
+def test_a_file_that_cannot_be_read_ends_the_run_in_one_line(emu) -> None:
+    emu.bulkexport.expired_links = 10
+    try:
+        config = emu.config(start_date=str(day(DAYS)), end_date=str(day(880)),
+                            max_concurrency=1)
+        run = run_tap(config, catalog=catalog_selecting(config, {"accounts", "messages"}))
+    finally:
+        emu.bulkexport.expired_links = 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "messages: the BulkExport file of" in last and "in 5 tries (HTTP 403)" in last
+
+
 def test_a_download_link_works_once_and_without_credentials(emu) -> None:
     auth = (emu.account_sid, emu.auth_token)
     url = f"{emu.url}/bulkexports.twilio.com/v1/Exports/Messages/Days/{day(700)}"
