@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import requests
@@ -82,9 +83,14 @@ def days_beyond_retention(start: dt.date | None, end: dt.date | None,
     """The days of a window (none before the account's creation) that the list no longer
     keeps: those before its first day, `retention_days - 1` before today."""
     first = max(start, created) if start and created else start or created
-    first_listed = today - dt.timedelta(days=retention_days - 1)
+    first_listed = first_listed_day(retention_days, today)
     last = min(end or today, first_listed - dt.timedelta(days=1))
     return days_between(first, last) if first and first <= last else []
+
+
+def first_listed_day(retention_days: int, today: dt.date) -> dt.date:
+    """The oldest day a list keeps (today counts as one of its days)."""
+    return today - dt.timedelta(days=retention_days - 1)
 
 
 def export_unreachable(region: str | None, auth: AuthBase | None) -> str | None:
@@ -146,6 +152,12 @@ class ExportHttp:
             response.close()
             raise LinkRefused(f"HTTP {response.status_code}")
         return response
+
+
+def path_of(url: str) -> str:
+    """A link's path and query, to ask on the host the run reaches BulkExport at."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def decoded(response: requests.Response) -> Any:
@@ -232,6 +244,7 @@ class HistoryRead:
     say_missing: Callable[[str], None]
     logger: logging.Logger
     allowance: DailyAllowance | None = None  # set when the run may ask for jobs
+    list_filter: tuple[str, dt.date] | None = None  # the list's date field and first day
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
 
     @property
@@ -277,7 +290,7 @@ class HistoryRead:
             page = self.http.get_json(path, params)
             days.update(dt.date.fromisoformat(d["day"]) for d in page.get("days", []))
             next_url = (page.get("meta") or {}).get("next_page_url")
-            path = next_url.split(HOST, 1)[-1] if next_url else None
+            path = path_of(next_url) if next_url else None
             params = None
         return days
 
@@ -291,11 +304,11 @@ class HistoryRead:
                 records = json_lines(self.http.open_file(link["redirect_to"]))
                 page: list[dict[str, Any]] = []
                 for n, record in enumerate(records):
-                    if n < taken:
+                    if n < taken or self.listed(record):
                         continue
                     page.append(self.complete(record))
                     if len(page) == RECORDS_PER_PAGE:
-                        taken += len(page)
+                        taken = n + 1
                         yield DayPage(page, day, last=False)
                         page = []
                 yield DayPage(page, day, last=True)
@@ -308,6 +321,15 @@ class HistoryRead:
                         "(the days read are kept in the state)") from None
                 self.logger.info("%s: %s of account %s: %s; asking for a fresh link",
                                  self.stream, day, self.account, exc)
+
+    def listed(self, record: dict[str, Any]) -> bool:
+        """Whether the list reads this record: its date (the list's filter) is within the
+        list's days, as where a file holds a day by another date (created, not sent)."""
+        if self.list_filter is None:
+            return False
+        field_name, first_listed = self.list_filter
+        value = record.get(field_name)
+        return isinstance(value, str) and value[:10] >= first_listed.isoformat()
 
     def complete(self, record: dict[str, Any]) -> dict[str, Any]:
         """A file's record with the fields the export leaves out set to null."""

@@ -21,6 +21,7 @@ from tap_twilio.bulkexport import (
     HistoryRead,
     days_beyond_retention,
     export_unreachable,
+    first_listed_day,
 )
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import twilio_error_text
@@ -56,9 +57,12 @@ def exported_pages(stream: TwilioStream, context: Context | None
     jobs = stream.tap.export_allowance if config.get("bulk_export_jobs") else None
     if jobs:
         jobs.count_state(stream.tap.state, today)
+    list_filter = (stream.replication_key, first_listed_day(stream.retention_days, today)
+                   ) if stream.replication_key else None
     return HistoryRead(stream.name, account, wanted, state, http,
                        tuple(stream.schema["properties"]), stream.read_settings.workers,
-                       partial(say_missing_days, stream), stream.logger, jobs, today).pages()
+                       partial(say_missing_days, stream), stream.logger, jobs, list_filter,
+                       today).pages()
 
 
 def check_export(stream: TwilioStream, response: requests.Response) -> None:
