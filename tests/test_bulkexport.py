@@ -236,3 +236,18 @@ def test_jobs_are_asked_only_with_the_opt_in_within_the_allowance(unexported) ->
             for p in later.last_state["bookmarks"][stream]["partitions"]]
     assert not any(left)  # finished jobs leave the state once their days are read
     assert not job_requests(emu)  # the day's allowance was used up by the first run
+
+
+def test_the_emulators_jobs_follow_twilios_rules() -> None:
+    with Emulator(subaccounts=1) as emu:
+        url = f"{emu.url}/bulkexports.twilio.com/v1/Exports/Messages/Jobs"
+
+        def ask(first: dt.date, last: dt.date, account: int = 0) -> requests.Response:
+            sid = accounts(emu)[account]
+            return requests.post(url, auth=(sid, emu.auth_tokens[sid]), timeout=10, data={
+                "StartDay": str(first), "EndDay": str(last), "FriendlyName": "t"})
+
+        assert ask(day(10), day(1)).status_code == 400  # ends less than two days ago
+        assert ask(day(300), day(2)).status_code == 201
+        assert ask(day(400), day(333), account=1).status_code == 400  # 366 a day, tree-wide
+        assert ask(day(400), day(334), account=1).status_code == 201
