@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from functools import cached_property
+from itertools import chain
 from typing import Any, ClassVar
 
 import msgspec
@@ -28,6 +29,7 @@ from singer_sdk.helpers.types import Context
 from tap_twilio import schemas, sdk_compat
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
+from tap_twilio.history import exported_pages
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
     HostUnreachable,
@@ -76,6 +78,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
     # The table's `narrowing`: parameters whose default hides records, with every value.
     narrowing: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+    missing_days_said = 0  # partitions whose days with no export were said (history.py)
     # Context keys (the path's parameters) that the records must carry: filled from the
     # context where Twilio's records leave one out.
     context_fields: ClassVar[tuple[str, ...]] = ()
@@ -105,14 +108,13 @@ class TwilioStream(PrefetchHooks, RetryHooks):
             return HTTPBasicAuth(self.config["api_key_sid"], self.config["api_key_secret"])
         return HTTPBasicAuth(self.config["account_sid"], self.config["auth_token"])
 
-    def credentials(self, context: Context | None) -> HTTPBasicAuth | None:
-        """Who asks for a partition's pages. The 2010 API serves subaccounts' lists to the
-        main account's credentials; Twilio's newer APIs serve an account's data only to that
-        account's own, so a subaccount is read with its SID and the Auth Token that the
-        Accounts list gives the main account (kept in memory, never written). None: no
-        credentials can read that account there (an API key's run)."""
+    def credentials(self, context: Context | None, newer_api: bool = False) -> HTTPBasicAuth | None:
+        """Who asks for a partition's pages: the main account's credentials on the 2010 API;
+        on the newer APIs (and BulkExport) a subaccount's own SID and the Auth Token the
+        Accounts list gave (memory only). None: no credentials can (an API key's run)."""
         account = (context or {}).get("account_sid")
-        if self.family is API_2010 or not account or account == self.config["account_sid"]:
+        old_api = self.family is API_2010 and not newer_api
+        if old_api or not account or account == self.config["account_sid"]:
             return self.authenticator
         token = self.tap.account_tokens.get(account)
         return HTTPBasicAuth(account, token) if token else None
@@ -227,9 +229,9 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
-                for page in walk_in_parallel(
+                for page in chain(exported_pages(self, context), walk_in_parallel(
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
-                ):
+                )):
                     counter.increment()
                     page = first_sightings(page, self.primary_keys, seen)
                     self.fill_context_fields(page, context)

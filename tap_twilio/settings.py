@@ -218,6 +218,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "page links Twilio returns (one walk per list).",
     ),
     th.Property(
+        "bulk_export_jobs",
+        th.BooleanType,
+        default=False,
+        description="Ask Twilio's BulkExport for jobs exporting the days of messages and "
+        "calls older than their lists' retention that have no export yet (within Twilio's "
+        "366 days a day); a later run reads the days they finished. Off by default: a job "
+        "is a write to the account, and Twilio e-mails its admins about each.",
+    ),
+    th.Property(
         "max_retries",
         th.IntegerType,
         default=8,

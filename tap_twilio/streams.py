@@ -143,8 +143,9 @@ def conference_is_live(conference: dict[str, Any]) -> bool:
 
 
 BEHAVIOURS = {
+    # Twilio lists calls for "about 13 months": 395 days (13 months of 30.4 days).
     "calls": Behaviour(options={**TO_FROM, "status": "Status"}, null_dates=True,
-                       upper_exclusive=True),
+                       upper_exclusive=True, retention_days=395),
     "messages": Behaviour(options=TO_FROM, null_dates=True, retention_days=400,
                           has_children=message_has_media),
     "conferences": Behaviour(has_children=conference_is_live),

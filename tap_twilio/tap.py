@@ -10,6 +10,7 @@ import click
 from singer_sdk import Stream
 from singer_sdk.mapper import RemoveRecordTransform
 
+from tap_twilio.bulkexport import DailyAllowance
 from tap_twilio.client import TwilioStream
 from tap_twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
 from tap_twilio.http import TooManyRequests
@@ -47,6 +48,7 @@ class TapTwilio(TapHooks):
         # Subaccounts' Auth Tokens from the Accounts list, for Twilio's newer APIs (see
         # `TwilioStream.credentials`): in memory only, never in a record, log or state.
         self.account_tokens: dict[str, str] = {}
+        self.export_allowance = DailyAllowance()  # BulkExport job days this run may ask
         self.said: set[str] = set()
         quiet_sdk_logging()
         check_catalog(kwargs.get("catalog"))
