@@ -12,6 +12,7 @@ import click
 from singer_sdk import Stream
 from singer_sdk.mapper import RemoveRecordTransform
 
+from tap_twilio.bulkexport import DailyAllowance
 from tap_twilio.client import TwilioStream
 from tap_twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
 from tap_twilio.http import TooManyRequests
@@ -29,6 +30,7 @@ from tap_twilio.validation import (
     unmatched_filters,
     validate_settings,
 )
+from tap_twilio.versions import activate_versions
 
 
 class TapTwilio(TapHooks):
@@ -50,6 +52,7 @@ class TapTwilio(TapHooks):
         # Subaccounts' Auth Tokens from the Accounts list, for Twilio's newer APIs (see
         # `TwilioStream.credentials`): in memory only, never in a record, log or state.
         self.account_tokens: dict[str, str] = {}
+        self.export_allowance = DailyAllowance()  # BulkExport job days this run may ask
         self.said: set[str] = set()
         self.gave_up = threading.Event()  # a request gave up retrying: the run is failing
         quiet_sdk_logging()
@@ -182,6 +185,7 @@ class TapTwilio(TapHooks):
         (see progress.py); after a failure, what was read still goes out."""
         try:
             if finished:
+                activate_versions(self)
                 self.encoded_state_writer.write_final_state(self.state)
             else:
                 self.encoded_state_writer.write_held_back(self.state)
