@@ -27,7 +27,7 @@ METRICS_LOGGER = "singer_sdk.metrics"
 SDK_CHATTER = (
     "Beginning sync of '%s' in %s mode",  # per stream, and per partition of child streams
     "Starting incremental sync of '%s'",  # per partition
-    "Skipping deselected stream",  # per stream not selected, of 199
+    "Skipping deselected stream",  # per stream not selected: most of them
     "Stream is assumed to be unsorted",  # Twilio lists are newest first; handled
     "New replication value is null",  # queued messages, calls not yet dialled
     "Context for child streams of",  # a message without media has no media list
