@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.emulator import Emulator
+from tests.emulator.narrowing import narrows
 from tests.emulator.platform import is_top_level
 from tests.emulator.records import spec_prefixes
 from tests.emulator.table import ACCOUNTS, load_streams, platform_streams
@@ -40,7 +41,11 @@ def reachable(name: str) -> bool:
 
 
 SERVED = {n: s for n, s in platform_streams().items() if reachable(n)}
-META = sorted(n for n, s in SERVED.items() if s.family == "meta")
+# Lists whose documented defaults hide records (tests/test_narrowing.py) page through their
+# truth only when asked for everything, so the generic walks leave them out.
+META = sorted(
+    n for n, s in SERVED.items() if s.family == "meta" and not narrows(s.host, s.path)
+)
 NEW_2010 = sorted(n for n, s in SERVED.items() if s.family == "v2010")
 NEW_2010_LISTS = [SERVED[n] for n in NEW_2010]
 FLOWS = "studio.twilio.com/v2/Flows"
@@ -307,7 +312,7 @@ DATE_FILTERED = [
     EXECUTIONS,
     "taskrouter.twilio.com/v1/Workspaces/{WorkspaceSid}/Events",
     "insights.twilio.com/v1/Voice/Summaries",
-    ROOMS,
+    "video.twilio.com/v1/Compositions",
 ]
 
 
