@@ -1,0 +1,114 @@
+"""301 accounts with small lists: the STATE lines stay a small share of the output (no
+partition that carries nothing, a STATE only as often as it is worth), and a run killed
+midway (SIGKILL: no last STATE) resumed from the last STATE it wrote loses no record."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from tests.emulator import Emulator
+from tests.tap_runner import TapRun, catalog_selecting, record_key, run_tap, truth
+from tests.test_reliability import run_until_killed
+
+ACCOUNTS = 301
+# Two incremental lists (a bookmark per account), two lists without a bookmark (a partition
+# that carries nothing, per account) and the accounts.
+STREAMS = {"accounts", "messages", "calls", "keys", "queues"}
+INCREMENTAL = ("messages", "calls")
+LATENCY = 0.04
+
+
+@pytest.fixture(scope="module")
+def accounts() -> Iterator[tuple[Emulator, dict, dict, TapRun]]:
+    """The emulator, the config, the catalog and one full run over them. At 40 ms a request
+    the run lasts several seconds: a STATE a second holding every partition would pass a
+    tenth of the records."""
+    with Emulator(seed=29, subaccounts=ACCOUNTS - 1, sizes={"messages": 30, "calls": 30},
+                  latency=LATENCY) as emu:
+        config = {**emu.config(), "start_date": "2000-01-01"}
+        catalog = catalog_selecting(config, STREAMS)
+        yield emu, config, catalog, run_tap(config, catalog=catalog)
+
+
+def line_bytes(stdout: str, kind: str) -> int:
+    prefix = f'{{"type":"{kind}"'
+    return sum(len(line.encode()) + 1 for line in stdout.splitlines() if line.startswith(prefix))
+
+
+def test_state_lines_are_at_most_a_tenth_of_the_record_lines(accounts) -> None:
+    _, _, _, run = accounts
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len(run.records["accounts"]) == ACCOUNTS
+    record_bytes, state_bytes = line_bytes(run.stdout, "RECORD"), line_bytes(run.stdout, "STATE")
+    assert record_bytes > 1_000_000  # a run long enough to write several STATEs
+    assert len(run.states) >= 2
+    assert state_bytes <= record_bytes / 10, (state_bytes, record_bytes, len(run.states))
+    assert run.stdout.splitlines()[-1].startswith('{"type":"STATE"')
+    # The last one holds a bookmark for each account with a dated record in an incremental
+    # list, and nothing for the lists without a bookmark.
+    bookmarks = run.last_state["bookmarks"]
+    for stream in INCREMENTAL:
+        [key] = run.schemas[stream]["bookmark_properties"]
+        booked = [p["context"]["account_sid"] for p in bookmarks[stream]["partitions"]]
+        assert all(p.get("replication_key_value") for p in bookmarks[stream]["partitions"])
+        assert sorted(booked) == sorted({r["account_sid"] for r in run.records[stream]
+                                         if r[key] is not None})
+        assert len(booked) > ACCOUNTS * 0.9, stream
+    assert not {"keys", "queues"} & set(bookmarks)
+
+
+def test_a_run_killed_midway_resumes_from_its_last_state_and_loses_nothing(accounts) -> None:
+    emu, config, catalog, full = accounts
+    assert full.returncode == 0, full.stderr[-2000:]
+    total = sum(len(full.records[stream]) for stream in INCREMENTAL)
+    first = run_until_killed(config, catalog, after_records=total * 2 // 3,
+                             sig=signal.SIGKILL)
+    assert first.returncode == -signal.SIGKILL
+    assert first.last_state, "no STATE before the kill"
+    resumed = run_tap(config, state=first.last_state, catalog=catalog)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    for stream in STREAMS:
+        held = sorted(record_key(stream, r) for r in truth(emu, stream))
+        assert held, stream
+        emitted = {record_key(stream, r) for r in first.records[stream] + resumed.records[stream]}
+        assert sorted(emitted) == held, f"{stream}: records lost across the two runs"
+    # The resumed run started from the bookmarks: it did not read every list again.
+    assert sum(len(resumed.records[stream]) for stream in INCREMENTAL) < total
+
+
+def with_empty_partitions(state: dict, streams: set[str], accounts: list[str]) -> dict:
+    """A state as the tap wrote it before: a partition for every account in every stream,
+    only its context where there is no bookmark, and an empty entry for `accounts`."""
+    bookmarks = {stream: {"partitions": list(entry.get("partitions", []))}
+                 for stream, entry in state["bookmarks"].items()}
+    for stream in streams - {"accounts"}:
+        partitions = bookmarks.setdefault(stream, {"partitions": []})["partitions"]
+        booked = {p["context"]["account_sid"] for p in partitions}
+        partitions += [{"context": {"account_sid": sid}} for sid in accounts if sid not in booked]
+    return {"bookmarks": {**bookmarks, "accounts": {}}}
+
+
+def test_a_state_with_a_partition_for_every_account_still_resumes(accounts) -> None:
+    """A state file of the tap's earlier form, empty partitions and all, resumes as the
+    state without them does, and the run's last STATE leaves them out."""
+    emu, config, catalog, full = accounts
+    assert full.returncode == 0, full.stderr[-2000:]
+    old_form = with_empty_partitions(full.last_state, STREAMS, [a.sid for a in emu.data.accounts])
+    assert len(json.dumps(old_form)) > len(json.dumps(full.last_state)) * 1.2
+    emu.latency = 0.0
+    try:
+        from_old = run_tap(config, state=old_form, catalog=catalog)
+        from_new = run_tap(config, state=full.last_state, catalog=catalog)
+    finally:
+        emu.latency = LATENCY
+    assert from_old.returncode == 0, from_old.stderr[-2000:]
+    assert from_new.returncode == 0, from_new.stderr[-2000:]
+    for stream in STREAMS:
+        assert sorted(map(repr, from_old.records[stream])) == sorted(
+            map(repr, from_new.records[stream])), stream
+    assert from_old.last_state == from_new.last_state
+    assert len(from_old.records["messages"]) < len(full.records["messages"])  # resumed
