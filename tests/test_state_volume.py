@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.emulator import Emulator
-from tests.tap_runner import TapRun, catalog_selecting, record_key, run_tap, truth
-from tests.test_reliability import run_until_killed
+from tests.tap_runner import (
+    REPO,
+    TapRun,
+    catalog_selecting,
+    parse_messages,
+    record_key,
+    run_tap,
+    truth,
+)
 
 ACCOUNTS = 301
 # Two incremental lists (a bookmark per account), two lists without a bookmark (a partition
@@ -32,6 +43,37 @@ def accounts() -> Iterator[tuple[Emulator, dict, dict, TapRun]]:
         config = {**emu.config(), "start_date": "2000-01-01"}
         catalog = catalog_selecting(config, STREAMS)
         yield emu, config, catalog, run_tap(config, catalog=catalog)
+
+
+def run_until_signalled(config: dict, catalog: dict, after_records: int, sig: int) -> TapRun:
+    """The tap, sent `sig` once it has written `after_records` RECORDs; its complete lines
+    (after SIGKILL: those written before the kill)."""
+    with tempfile.TemporaryDirectory() as tmp, Path(tmp, "stderr").open("w+") as errors:
+        Path(tmp, "config.json").write_text(json.dumps(config))
+        Path(tmp, "catalog.json").write_text(json.dumps(catalog))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tap_twilio", "--config", f"{tmp}/config.json",
+             "--catalog", f"{tmp}/catalog.json"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True)
+        lines, seen = [], 0
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                seen += line.startswith('{"type":"RECORD"')
+                if seen == after_records:
+                    process.send_signal(sig)
+                    seen += 1
+                    if sig == signal.SIGKILL:
+                        break
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+        errors.seek(0)
+        stdout = "".join(line for line in lines if line.endswith("\n"))
+        run = TapRun(process.returncode, stdout, errors.read())
+    parse_messages(stdout, run)
+    return run
 
 
 def line_bytes(stdout: str, kind: str) -> int:
@@ -65,7 +107,7 @@ def test_a_run_killed_midway_resumes_from_its_last_state_and_loses_nothing(accou
     emu, config, catalog, full = accounts
     assert full.returncode == 0, full.stderr[-2000:]
     total = sum(len(full.records[stream]) for stream in INCREMENTAL)
-    first = run_until_killed(config, catalog, after_records=total * 2 // 3,
+    first = run_until_signalled(config, catalog, after_records=total * 2 // 3,
                              sig=signal.SIGKILL)
     assert first.returncode == -signal.SIGKILL
     assert first.last_state, "no STATE before the kill"
@@ -112,3 +154,18 @@ def test_a_state_with_a_partition_for_every_account_still_resumes(accounts) -> N
             map(repr, from_new.records[stream])), stream
     assert from_old.last_state == from_new.last_state
     assert len(from_old.records["messages"]) < len(full.records["messages"])  # resumed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_end_with_a_state_after_the_last_record(accounts, sig) -> None:
+    """A stop writes the state it reached as the last line, whatever the cadence: the
+    records before it are covered, and a resumed run needs nothing older."""
+    _, config, catalog, full = accounts
+    total = sum(len(full.records[stream]) for stream in INCREMENTAL)
+    stopped = run_until_signalled(config, catalog, after_records=total // 3, sig=sig)
+    assert stopped.returncode == 128 + sig, stopped.stderr[-2000:]
+    assert 0 < sum(len(stopped.records[stream]) for stream in INCREMENTAL) < total
+    assert stopped.last_state is not None
+    assert stopped.last_state["bookmarks"]["messages"]["partitions"]
+    lines = [line for line in stopped.stdout.splitlines() if line.strip()]
+    assert lines[-1].startswith('{"type":"STATE"'), lines[-1][:200]
