@@ -39,7 +39,7 @@ class TapTwilio(TapHooks):
     runs: ClassVar[list[TapTwilio] | None] = None
     # STATE as often as it is worth (see EncodedStateWriter): each holds every account's
     # bookmarks. At most one a second, and at most a twentieth of the RECORD bytes written
-    # since the last one, so that with the last STATE they stay under a tenth.
+    # since the last one, so that with the run's last STATE they stay a small share.
     SECONDS_BETWEEN_STATES: ClassVar[float] = 1.0
     STATE_SHARE_OF_RECORDS: ClassVar[float] = 0.05
 
