@@ -63,9 +63,24 @@ def start(command: str, folder: Path, env: dict[str, str]) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def test_an_interrupted_pipeline_leaves_the_previous_state_and_the_next_run_resumes(
-    shell,
-) -> None:
+def tap_processes(group: int) -> list[int]:
+    """The tap's process in a process group (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        program = command.split(b"\0")[:2]  # the interpreter and the script it runs
+        if int(fields[2]) == group and any(arg.endswith(b"/tap-twilio") for arg in program):
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def emulator_and_state(shell) -> Iterator[Emulator]:
+    """The emulator, and README's recipe's first run into state.json."""
     folder, env = shell
     options, next_run = recipe()
     with Emulator(seed=29, subaccounts=3, sizes={"messages": 400, "calls": 200}) as emu:
@@ -74,33 +89,53 @@ def test_an_interrupted_pipeline_leaves_the_previous_state_and_the_next_run_resu
         done = subprocess.run(["bash", "-c", f"{options}\n{first_run}"], cwd=folder, env=env,
                               capture_output=True, text=True, timeout=600, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
-        previous = (folder / "state.json").read_bytes()
-        assert json.loads(previous)["bookmarks"]["messages"]["partitions"]
+        assert json.loads((folder / "state.json").read_text())["bookmarks"]["messages"]
+        yield emu
 
-        # The next run, slowed down, interrupted with Ctrl-C once it has read some lists.
-        emu.latency = 0.3
-        emu.clear_requests()
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "tap-killed"])
+def test_an_interrupted_pipeline_leaves_the_previous_state_and_the_next_run_resumes(
+    shell, emulator_and_state, stop,
+) -> None:
+    """Ctrl-C: SIGINT to the whole group; tap-killed: SIGKILL to the tap alone (the OOM
+    killer), the target and `tail` then ending as if the run were complete."""
+    folder, env = shell
+    emu = emulator_and_state
+    options, next_run = recipe()
+    previous = (folder / "state.json").read_bytes()
+    assert json.loads(previous)["bookmarks"]["messages"]["partitions"]
+
+    # The next run, slowed down, interrupted once it has read some lists.
+    emu.latency = 0.3
+    emu.clear_requests()
+    try:
         pipeline = start(f"{options}\n{next_run}", folder, env)
         deadline = time.monotonic() + 60
         while len(emu.requests) < 20 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert pipeline.poll() is None, "the run ended before it was interrupted"
-        os.killpg(pipeline.pid, signal.SIGINT)
+        if stop == "ctrl-c":
+            os.killpg(pipeline.pid, signal.SIGINT)
+        else:
+            [tap] = tap_processes(pipeline.pid)
+            os.kill(tap, signal.SIGKILL)
         _, errors = pipeline.communicate(timeout=60)
-        assert pipeline.returncode != 0, errors[-2000:]
-        assert "interrupted by SIGINT" in errors, errors[-2000:]
-        assert (folder / "state.json").read_bytes() == previous
-
+    finally:
         emu.latency = 0.0
-        for written in (folder / "output").iterdir():
-            written.unlink()
-        resumed = subprocess.run(["bash", "-c", f"{options}\n{next_run}"], cwd=folder, env=env,
-                                 capture_output=True, text=True, timeout=600, check=False)
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
-        state = json.loads((folder / "state.json").read_text())
-        assert state["bookmarks"]["messages"]["partitions"]
-        # Resumed from the bookmarks: only the last days' messages read again.
-        files = list((folder / "output").glob("messages*.jsonl"))
-        assert files
-        read_again = sum(len(path.read_text().splitlines()) for path in files)
-        assert read_again < len(emu.truth("messages")) / 2
+    assert pipeline.returncode != 0, errors[-2000:]
+    if stop == "ctrl-c":
+        assert "interrupted by SIGINT" in errors, errors[-2000:]
+    assert (folder / "state.json").read_bytes() == previous
+
+    for written in (folder / "output").iterdir():
+        written.unlink()
+    resumed = subprocess.run(["bash", "-c", f"{options}\n{next_run}"], cwd=folder, env=env,
+                             capture_output=True, text=True, timeout=600, check=False)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    state = json.loads((folder / "state.json").read_text())
+    assert state["bookmarks"]["messages"]["partitions"]
+    # Resumed from the bookmarks: only the last days' messages read again.
+    files = list((folder / "output").glob("messages*.jsonl"))
+    assert files
+    read_again = sum(len(path.read_text().splitlines()) for path in files)
+    assert read_again < len(emu.truth("messages")) / 2
