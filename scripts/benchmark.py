@@ -23,7 +23,7 @@ requests of the measured streams vs any other), and records/s as a ratio of the 
 A last check reads messages *and* message_media and counts the media requests against the
 messages with num_media > 0 (there must be no request for a message without media).
 
-`--scenarios media,accounts,limited,loader` (or `all`; `--sizes ""` skips the runs above)
+`--scenarios media,accounts,limited,export,loader` (or `all`; `--sizes ""` skips the runs above)
 adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of their own
 (requests, 429s, wall, CPU, peak RSS, state partitions per stream):
 
@@ -36,6 +36,9 @@ adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of
 * limited:  an emulator allowing `--limit-in-flight` (4) requests in flight per account,
             read with `max_concurrency: 8` over a window in pages of 100: the share of 429s,
             the same records as without the limit;
+* export:   a year of one account's messages read from BulkExport's day files (older than
+            the list keeps) against a year read from the list (`--export-messages` over 800
+            days of history);
 * loader:   `tap | LOADER` against the tap alone (`--loader CMD`, a shell command reading
             Singer messages on stdin; default target-jsonl, installed as the demo does).
 """
@@ -61,6 +64,7 @@ CLIENTS = {"floor": "floor", "full": "tap (full history)", "window": "tap (windo
            "resumed": "tap (resumed)", "noseek": "tap (full history, no seek)"}
 LIST_KEYS = {"messages": "messages", "calls": "calls"}
 COLLECTIONS = {"messages": "Messages", "calls": "Calls"}
+EXPORT_HISTORY_DAYS = 800  # the export scenario's account: a year older than the list
 
 
 # --- the emulator, in its own process, with a control channel on stdin/stdout ---------------
@@ -73,11 +77,19 @@ def serve(args: argparse.Namespace) -> int:
     from tests.emulator import Emulator
 
     sizes = {"messages": args.messages, "calls": args.calls}
+    history = {"full_history": True, "account_ages_days": [EXPORT_HISTORY_DAYS] * (
+        args.subaccounts + 1)} if args.full_history else {}
     emu = Emulator(seed=args.seed, subaccounts=args.subaccounts, sizes=sizes, latency=0.0,
-                   max_in_flight=args.max_in_flight)
+                   max_in_flight=args.max_in_flight, **history)
     if args.cache:
         memoize_responses(emu)
     emu.start()
+    if args.full_history:  # every day exported, as Twilio's automatic daily export
+        today = emu.now.date()
+        for account in emu.data.accounts:
+            emu.bulkexport.export_days("Messages", account.sid,
+                                       today - dt.timedelta(days=EXPORT_HISTORY_DAYS),
+                                       today - dt.timedelta(days=2))
     oldest = min(a.created_ts for a in emu.data.accounts)
     print(json.dumps({
         "config": emu.config(),
@@ -134,14 +146,15 @@ def memoize_responses(emu: Any) -> None:
 class EmulatorProcess:
     def __init__(self, n: int, args: argparse.Namespace, subaccounts: int | None = None,
                  cache: bool | None = None, calls: int | None = None,
-                 max_in_flight: int | None = None) -> None:
+                 max_in_flight: int | None = None, full_history: bool = False) -> None:
         cache = args.cache if cache is None else cache
         subaccounts = args.subaccounts if subaccounts is None else subaccounts
         command = [sys.executable, __file__, "_serve", *(["--cache"] if cache else []),
                    "--messages", str(n), "--calls",
                    str(args.calls if calls is None else calls), "--subaccounts",
                    str(subaccounts), "--seed", str(args.seed),
-                   *(["--max-in-flight", str(max_in_flight)] if max_in_flight else [])]
+                   *(["--max-in-flight", str(max_in_flight)] if max_in_flight else []),
+                   *(["--full-history"] if full_history else [])]
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, cwd=REPO)
         info = json.loads(self.ask(None))
@@ -357,7 +370,7 @@ def media_check(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -
 
 # --- scenarios: account shapes other than one long list --------------------------------------
 
-SCENARIOS = ("media", "accounts", "limited", "loader")
+SCENARIOS = ("media", "accounts", "limited", "export", "loader")
 # The lists read once per account (children and the credentials' own alerts aside).
 PER_ACCOUNT = ("calls", "conferences", "notifications", "messages", "recordings",
                "transcriptions", "incoming_phone_numbers", "outgoing_caller_ids", "addresses",
@@ -573,10 +586,34 @@ def jsonl_loader(workdir: Path) -> str:
     return f"{shlex.quote(str(demo.TARGET))} --config {shlex.quote(str(config))}"
 
 
+def export_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """A year of one account's messages read from BulkExport's day files (days older than
+    the list keeps) against a year read from the list (its last 365 days)."""
+    emu = EmulatorProcess(args.export_messages, args, subaccounts=0, cache=False, calls=1,
+                          full_history=True)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    try:
+        run = Scenario("a year of messages", emu, args, workdir)
+        latency, streams = args.scenario_latency, {"messages"}
+        listed = run.tap("from the list", streams, latency,
+                         start_date=str(today - dt.timedelta(days=364)))
+        exported = run.tap("from BulkExport", streams, latency, base="from the list",
+                           start_date=str(today - dt.timedelta(days=765)),
+                           end_date=str(today - dt.timedelta(days=401)))
+    finally:
+        emu.close()
+    return [f"a year of messages, {latency * 1000:.0f} ms: from the list {listed['records']:,} "
+            f"records in {listed['requests']:,} requests, {listed['wall']:.1f} s, peak RSS "
+            f"{listed['rss']:.0f} MB; from BulkExport {exported['records']:,} records in "
+            f"{exported['requests']:,} requests, {exported['wall']:.1f} s, peak RSS "
+            f"{exported['rss']:.0f} MB"]
+
+
 def scenarios(names: list[str], args: argparse.Namespace, workdir: Path) -> list[str]:
     """Run the named scenarios, printing one table; their verdicts, for the targets."""
     runners = {"media": media_scenario, "accounts": accounts_scenario,
-               "limited": limited_scenario, "loader": loader_scenario}
+               "limited": limited_scenario, "loader": loader_scenario,
+               "export": export_scenario}
     print("\n" + SCENARIO_HEADER)
     print("|" + "---|" * (SCENARIO_HEADER.count("|") - 1), flush=True)
     lines = []
@@ -681,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--json", default="stdlib")
         p.add_argument("--cache", action="store_true")
         p.add_argument("--max-in-flight", type=int)
+        p.add_argument("--full-history", action="store_true")
         child = p.parse_args(argv[1:])
         return serve(child) if argv[0] == "_serve" else floor(child)
 
@@ -727,6 +765,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="messages of the concurrency-limited account (default 10000)")
     p.add_argument("--limit-in-flight", type=int, default=4,
                    help="requests in flight the limited emulator allows (default 4)")
+    p.add_argument("--export-messages", type=int, default=8000,
+                   help="messages over the export scenario's 800 days of history (default "
+                   "8000)")
     p.add_argument("--workdir", help="keep outputs here (default: a temporary directory)")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)

@@ -13,6 +13,8 @@ the default is ``../shared/twilio-oai`` beside the repository. Outputs (determin
 * ``tap_twilio/schemas/<stream>.json`` for every stream beyond the 19 of
   ``scripts/generate_schemas.py``, made by that script's functions and rules (those 19 files stay
   that script's);
+* ``tests/emulator/narrowing.json``: the lists' narrowing defaults as the specs document
+  them, for the emulator (``narrowing_defaults.py``, from the specs alone);
 * ``docs/streams.md``: the streams (stream, endpoint with its host, primary key, replication,
   parent); ``docs/streams-excluded.md``: every list endpoint left out, and why.
 
@@ -44,6 +46,11 @@ Row fields:
   (``REPLICATION_KEYS``, else the filter's own name: ``DateCreatedAfter`` → ``date_created``);
   null: full table;
 * ``selected_by_default``: read by a plain run without a catalog (``SELECTED_BY_DEFAULT``);
+* ``narrowing``: the list's query parameters whose documented default hides records
+  (``narrowing_defaults.py`` reads them from the parameter texts), each with how the tap asks
+  for every record: ``each`` (one query per value of ``values``, the parameter's enum),
+  ``value`` (always sent as ``value``) or ``bounds`` (the date filter's lower bound, sent on
+  every read, replaces the default window);
 * ``schema``: the schema file in ``tap_twilio/schemas/``.
 """
 
@@ -63,6 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The schema rules live in generate_schemas.py (beside this script); this one reuses them.
 import generate_schemas
+import narrowing_defaults
 from generate_schemas import SpecError, StreamSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -1103,8 +1111,33 @@ def make_row(
         "date_filter": date_filter,
         "replication_key": replication_key,
         "selected_by_default": name in SELECTED_BY_DEFAULT,
+        "narrowing": read_everything(endpoint, name, date_filter, replication_key),
         "schema": f"{name}.json",
     }
+
+
+def read_everything(
+    endpoint: Endpoint, name: str, date_filter: dict | None, replication_key: str | None
+) -> list[dict[str, Any]]:
+    """How to ask for every record of a list whose parameters' documented defaults hide
+    some (a status shown unless another is asked for, the last minutes, deleted records)."""
+    asks: list[dict[str, Any]] = []
+    for parameter in endpoint.query.values():
+        rule = narrowing_defaults.parameter_rule(parameter, endpoint.spec)
+        if rule is None:
+            continue
+        ask: dict[str, Any] = {"parameter": rule["parameter"]}
+        if rule["kind"] in ("status", "parent_status"):
+            ask |= {"ask": "each", "values": rule["values"]}
+        elif rule["kind"] == "soft_deleted":
+            ask |= {"ask": "value", "value": rule["value"]}
+        elif date_filter and replication_key:  # a window: every read sends its own bounds
+            ask |= {"ask": "bounds", "by": date_filter["lower"]}
+        else:
+            raise SpecError(f"{name}: {rule['parameter']} defaults to a window ({rule['text']}) "
+                            "and the list has no date filter the tap sends")
+        asks.append(ask)
+    return asks
 
 
 def check_list_key(endpoint: Endpoint, name: str) -> None:
@@ -1248,6 +1281,8 @@ def render_all(spec_dir: Path) -> dict[Path, str]:
         TABLE_FILE: render_table(outcome.rows),
         STREAMS_DOC: render_streams_doc(outcome.rows),
         EXCLUDED_DOC: render_excluded_doc(outcome.excluded),
+        # The emulator's narrowing defaults: read from the specs alone, not from the table.
+        narrowing_defaults.EMULATOR_FILE: narrowing_defaults.render(spec_dir),
     }
     for filename, schema in outcome.schemas.items():
         files[SCHEMA_DIR / filename] = generate_schemas.render(schema)

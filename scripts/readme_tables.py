@@ -4,7 +4,9 @@
     python scripts/readme_tables.py --check  # exit 1 if README.md is out of date
 
 The settings table is `tap-twilio --about --format=markdown`'s; the streams table comes from
-the stream classes (endpoint, primary key, replication, parent).
+the stream classes (endpoint, primary key, replication, parent, and how deletions reach a
+target: ACTIVATE_VERSION for a list a run reads whole, see tap_twilio/versions.py; a row
+with status `deleted` for a list read with its soft-deleted records).
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ def settings_table() -> str:
 
 def streams_table() -> str:
     from tap_twilio.tap import TapTwilio
+    from tap_twilio.versions import reads_whole
 
     tap = TapTwilio(config={"account_sid": "AC" + "0" * 32, "auth_token": "x"},
                     validate_config=False, setup_mapper=False)
-    rows = ["| Stream | Endpoint | Primary key | Replication | Parent |",
-            "|:--|:--|:--|:--|:--|"]
+    rows = ["| Stream | Endpoint | Primary key | Replication | Parent | Deletions |",
+            "|:--|:--|:--|:--|:--|:--|"]
     for name, stream in tap.streams.items():
         endpoint = stream.url_base.split("://", 1)[1] + stream.path
         endpoint = endpoint.replace("{account_sid}", "{AccountSid}")
@@ -45,7 +48,11 @@ def streams_table() -> str:
                        else "full table")
         parent = stream.parent_stream_type.name if stream.parent_stream_type else ""
         keys = ", ".join(f"`{key}`" for key in stream.primary_keys)
-        rows.append(f"| `{name}` | `{endpoint}` | {keys} | {replication} | {parent} |")
+        deletions = ("ACTIVATE_VERSION" if reads_whole(stream)
+                     else "`status: deleted`" if dict(stream.narrowing).get("IncludeSoftDeleted")
+                     else "")
+        rows.append(f"| `{name}` | `{endpoint}` | {keys} | {replication} | {parent} "
+                    f"| {deletions} |")
     return "\n".join(rows)
 
 

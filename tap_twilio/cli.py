@@ -25,6 +25,7 @@ from singer_sdk.exceptions import (
 
 from tap_twilio.http import url_origin
 from tap_twilio.inputs import check_input_files, missing_input_file, redact
+from tap_twilio.logs import pass_log_level_to_sdk
 from tap_twilio.settings import SettingError
 from tap_twilio.tap import Interrupted, TapTwilio
 
@@ -70,10 +71,11 @@ def cli(argv: list[str] | None = None) -> None:
     """
     config: dict[str, Any] = {}
     try:
+        pass_log_level_to_sdk(os.environ)
         config = check_input_files(sys.argv[1:] if argv is None else argv)
         code = TapTwilio.cli.main(args=argv, standalone_mode=False)
     except Interrupted as exc:
-        logging.shutdown()
+        quiet_from_now_on()
         name = signal.Signals(exc.signum).name
         print(f"tap-twilio: error: interrupted by {name}; run again with the last STATE "
               "message to resume", file=sys.stderr)
@@ -85,13 +87,20 @@ def cli(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("TAP_TWILIO_DEBUG"):
             raise
-        logging.shutdown()
+        quiet_from_now_on()
         message = missing_input_file(sys.argv[1:] if argv is None else argv) or one_line(exc)
         print(f"tap-twilio: error: {redact(message, config)}", file=sys.stderr)
         sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)
     end_process()
+
+
+def quiet_from_now_on() -> None:
+    """Flush the logs and silence them: the failure's cause is said next, as the last line,
+    and threads still finishing their requests must not log after it."""
+    logging.disable(logging.CRITICAL)
+    logging.shutdown()
 
 
 def end_process() -> NoReturn:

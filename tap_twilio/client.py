@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from functools import cached_property
+from itertools import chain
 from typing import Any, ClassVar
 
 import msgspec
@@ -28,6 +29,7 @@ from singer_sdk.helpers.types import Context
 from tap_twilio import schemas, sdk_compat
 from tap_twilio.concurrency import walk_in_parallel
 from tap_twilio.families import API_2010, ApiFamily
+from tap_twilio.history import exported_pages
 from tap_twilio.hosts import Hosts
 from tap_twilio.http import (
     HostUnreachable,
@@ -43,6 +45,8 @@ from tap_twilio.planning import (
     ListQuery,
     ListRules,
     ReadSettings,
+    ask_for_everything,
+    asked_one_by_one,
     plan_list,
     reading_window,
 )
@@ -72,6 +76,9 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     null_dates: ClassVar[bool] = False  # the filtered date is null until the record is sent
     retention_days: ClassVar[int | None] = None  # Twilio rejects date filters older than this
     options: ClassVar[dict[str, str]] = {}  # setting -> query parameter, e.g. {"to": "To"}
+    # The table's `narrowing`: parameters whose default hides records, with every value.
+    narrowing: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+    missing_days_said = 0  # partitions whose days with no export were said (history.py)
     # Context keys (the path's parameters) that the records must carry: filled from the
     # context where Twilio's records leave one out.
     context_fields: ClassVar[tuple[str, ...]] = ()
@@ -79,6 +86,11 @@ class TwilioStream(PrefetchHooks, RetryHooks):
     def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
         self.tap = tap  # the TapTwilio that made this stream: its writer, limiter, prefetcher
         super().__init__(tap, *args, **kwargs)
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Not the SDK's, before the first record: the tap's, after the run (versions.py)."""
+        return False
 
     @property
     def url_base(self) -> str:
@@ -96,14 +108,13 @@ class TwilioStream(PrefetchHooks, RetryHooks):
             return HTTPBasicAuth(self.config["api_key_sid"], self.config["api_key_secret"])
         return HTTPBasicAuth(self.config["account_sid"], self.config["auth_token"])
 
-    def credentials(self, context: Context | None) -> HTTPBasicAuth | None:
-        """Who asks for a partition's pages. The 2010 API serves subaccounts' lists to the
-        main account's credentials; Twilio's newer APIs serve an account's data only to that
-        account's own, so a subaccount is read with its SID and the Auth Token that the
-        Accounts list gives the main account (kept in memory, never written). None: no
-        credentials can read that account there (an API key's run)."""
+    def credentials(self, context: Context | None, newer_api: bool = False) -> HTTPBasicAuth | None:
+        """Who asks for a partition's pages: the main account's credentials on the 2010 API;
+        on the newer APIs (and BulkExport) a subaccount's own SID and the Auth Token the
+        Accounts list gave (memory only). None: no credentials can (an API key's run)."""
         account = (context or {}).get("account_sid")
-        if self.family is API_2010 or not account or account == self.config["account_sid"]:
+        old_api = self.family is API_2010 and not newer_api
+        if old_api or not account or account == self.config["account_sid"]:
             return self.authenticator
         token = self.tap.account_tokens.get(account)
         return HTTPBasicAuth(account, token) if token else None
@@ -168,7 +179,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         if plan.clamped_to and window.start and not planning:  # said when the list is read
             self.logger.info("%s: Twilio keeps %d days; reading from %s instead of %s",
                              self.name, self.retention_days, plan.clamped_to, window.start)
-        return plan.queries
+        return ask_for_everything(plan.queries, self.narrowing)
 
     def account_created(self, context: Context | None) -> dt.date | None:
         """When the partition's account was created, as read by the accounts stream."""
@@ -213,13 +224,16 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         fetched = self.prefetched_first_pages(context)
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
         walker = self.walker(context, fetched)
+        # A record whose status changes between two queries (one per status) is emitted once.
+        seen: set[tuple[Any, ...]] | None = set() if asked_one_by_one(self.narrowing) else None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
-                for page in walk_in_parallel(
+                for page in chain(exported_pages(self, context), walk_in_parallel(
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
-                ):
+                )):
                     counter.increment()
+                    page = first_sightings(page, self.primary_keys, seen)
                     self.fill_context_fields(page, context)
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
                     self.progress.page(len(page), (context or {}).get("account_sid"))
@@ -343,3 +357,18 @@ class TwilioStream(PrefetchHooks, RetryHooks):
             f"could not connect to {origin}: {reason}; check base_url, region, edge and the "
             "network"
         ) from None
+
+
+def first_sightings(page: list[dict[str, Any]], keys: Iterable[str],
+                    seen: set[tuple[Any, ...]] | None) -> list[dict[str, Any]]:
+    """The page's records not seen before (by primary key), which are remembered; the whole
+    page where no record can be listed twice (`seen` None)."""
+    if seen is None:
+        return page
+    fresh = []
+    for record in page:
+        key = tuple(record.get(k) for k in keys)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(record)
+    return fresh

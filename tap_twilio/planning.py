@@ -191,6 +191,29 @@ def plan_list(
     return Plan([replace(sweep, window=whole, days=(start, end))], clamped)
 
 
+def ask_for_everything(queries: list[ListQuery],
+                       narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> list[ListQuery]:
+    """The queries with the parameters whose documented default would hide records: each
+    `(parameter, values)` sends its one value with every query, or makes one copy of every
+    query per value (a list that shows one status unless another is asked for). Copies go in
+    the values' order, the spec's lifecycle order (`in-progress` before `completed`)."""
+    for parameter, values in narrowing:
+        queries = [with_params(query, {parameter: value})
+                   for query in queries for value in values]
+    return queries
+
+
+def asked_one_by_one(narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    """Whether a list is read in several queries, one per value of a parameter."""
+    return any(len(values) > 1 for _, values in narrowing)
+
+
+def with_params(query: ListQuery, extra: dict[str, str]) -> ListQuery:
+    """A query (and the window it completes) with more parameters."""
+    window = with_params(query.window, extra) if query.window else None
+    return replace(query, params={**query.params, **extra}, window=window)
+
+
 def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
     """[first, last] cut into at most `count` contiguous whole-day ranges, oldest first."""
     days = (last - first).days + 1

@@ -15,9 +15,7 @@ per output stream, and adds the records read when a stream map made them differ:
 Times are each stream's busy time (a parent's includes its children's); rates are of the
 records read.
 
-The SDK's per-request JSON `METRIC:` lines and its per-partition chatter (one line per
-message with media, per conference, ...) would bury these, so `quiet_sdk_logging` drops
-them; set TAP_TWILIO_SDK_METRICS=1 to keep the SDK's metrics, and
+The SDK's own per-stream and per-partition lines are lowered to DEBUG (see logs.py). Set
 TAP_TWILIO_PROGRESS_SECONDS to change the interval (default 10 s; 0 logs every page).
 """
 
@@ -27,7 +25,6 @@ import logging
 import os
 import threading
 import time
-from typing import Any
 
 DEFAULT_INTERVAL = 10.0
 
@@ -126,14 +123,17 @@ def records_written(stream: str, read: int, written: dict[str, int]) -> str:
 def log_run_summary(logger: logging.Logger,
                     streams: list[tuple[StreamProgress, dict[str, int]]],
                     started: float, finished: bool = True) -> None:
-    """One line per stream (`done`, or `stopped` after a failure), then the run's totals.
+    """One line per stream (`done`), then the run's totals. After a failure the line that
+    matters is its cause, said next (cli.py): the streams that read a page get their
+    `stopped` line at debug level only.
 
     `streams`: each stream's progress and the RECORD messages written for it, by output
     stream name."""
     prefix = "done, " if finished else "stopped, "
     for item, written in streams:
-        logger.info("%s", item.line(prefix, records_written(item.stream, item.records,
-                                                            written)))
+        if finished or item.pages:
+            logger.log(logging.INFO if finished else logging.DEBUG, "%s", item.line(
+                prefix, records_written(item.stream, item.records, written)))
     read = sum(item.records for item, _ in streams)
     total = sum(sum(written.values()) for _, written in streams)
     counted = f"{total:,} records" + (f" ({read:,} read)" if total != read else "")
@@ -145,75 +145,34 @@ def log_run_summary(logger: logging.Logger,
 
 
 def log_connection_test(logger: logging.Logger,
-                        streams: list[tuple[StreamProgress, StreamProgress | None]]) -> None:
-    """`--test`'s last line: the streams that answered (a page read), and why any other was
-    not read. `streams`: each stream's progress and its parent stream's (None: no parent)."""
-    readable = [item.stream for item, _ in streams if item.pages]
-    unread = [f"{item.stream} ({reason_not_read(parent)})"
-              for item, parent in streams if not item.pages]
-    line = (f"connection test passed: {len(readable)} of {len(streams)} streams readable"
-            f" ({', '.join(readable)})")
+                        streams: list[tuple[StreamProgress, StreamProgress | None]],
+                        passed: bool) -> None:
+    """`--test`'s lines: the streams not read, one line per reason, then the verdict and the
+    counts in one short last line. `streams`: each stream's progress and its parent
+    stream's (None: no parent)."""
+    unread: dict[str, list[str]] = {}
+    for item, parent in streams:
+        if not item.pages:
+            unread.setdefault(reason_not_read(parent), []).append(item.stream)
+    for reason, names in sorted(unread.items()):
+        logger.info("not read, %s: %s", reason, ", ".join(sorted(names)))
+    readable = sum(1 for item, _ in streams if item.pages)
+    line = (f"connection test {'passed' if passed else 'failed'}: {readable} of "
+            f"{len(streams)} streams readable")
     if unread:
-        line += "; not read: " + ", ".join(unread)
+        kinds: dict[str, int] = {}
+        for reason, names in unread.items():
+            kind = "with no page read" if reason == NO_PAGE else "for want of a parent record"
+            kinds[kind] = kinds.get(kind, 0) + len(names)
+        line += "; not read: " + ", ".join(
+            f"{count} {kind}" for kind, count in sorted(kinds.items())) + " (above)"
     logger.info("%s", line)
+
+
+NO_PAGE = "no page read"
 
 
 def reason_not_read(parent: StreamProgress | None) -> str:
     if parent is not None and not parent.records:
-        return f"no {parent.stream} record to read it for"
-    return "no page read"
-
-
-# SDK log lines repeated per partition or per record that say nothing a user can act on.
-_DROPPED = (
-    "Stream is assumed to be unsorted",  # Twilio lists are newest first; handled
-    "New replication value is null",  # queued messages, calls not yet dialled
-    "Context for child streams of",  # a message without media has no media list
-    "Added '%s' as child stream",  # the stream tree is fixed: see --discover
-    "Skipping parse of env var settings",
-)
-_ONCE_PER_STREAM = ("Beginning sync of '%s' in %s mode",)
-# `--test` stops each stream after one record by raising inside it; the SDK logs each stop.
-_EXPECTED_IN_CONNECTION_TEST = "An unhandled error occurred while syncing"
-
-
-class QuietSDKFilter(logging.Filter):
-    """Drops the SDK's JSON metrics and per-partition repetitions (see module doc)."""
-
-    def __init__(self, keep_metrics: bool) -> None:
-        super().__init__("tap-twilio-quiet")
-        self.keep_metrics = keep_metrics
-        self.connection_test = False
-        self.seen: set[tuple[str, Any]] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "singer_sdk.metrics" and not self.keep_metrics:
-            return False
-        message = str(record.msg)
-        if record.levelno <= logging.WARNING and message.startswith(_DROPPED):
-            return False
-        if self.connection_test and message.startswith(_EXPECTED_IN_CONNECTION_TEST):
-            return False
-        if message.startswith(_ONCE_PER_STREAM):
-            first_arg = record.args[0] if isinstance(record.args, tuple) and record.args else None
-            key = (record.name, first_arg)
-            if key in self.seen:
-                return False
-            self.seen.add(key)
-        return True
-
-
-def quiet_sdk_logging() -> None:
-    """Install `QuietSDKFilter` on the handlers of the root logger (once)."""
-    keep = os.environ.get("TAP_TWILIO_SDK_METRICS", "") not in ("", "0", "false")
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, QuietSDKFilter) for f in handler.filters):
-            handler.addFilter(QuietSDKFilter(keep))
-
-
-def expect_connection_test_stops(expected: bool) -> None:
-    """Hide (or show again) the SDK's error line for each stream `--test` stops on purpose."""
-    for handler in logging.getLogger().handlers:
-        for log_filter in handler.filters:
-            if isinstance(log_filter, QuietSDKFilter):
-                log_filter.connection_test = expected
+        return f"no {parent.stream} record to read them for"
+    return NO_PAGE

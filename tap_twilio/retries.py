@@ -16,6 +16,8 @@ from tap_twilio.http import RETRIED_EXCEPTIONS, backoff_waits, describe_failure,
 class RetryHooks(RESTStream[str]):
     """`request_decorator` and its handlers: the retries and their log lines, per stream."""
 
+    tap: Any  # the TapTwilio that made the stream (see client.py)
+
     def request_decorator(self, func: Any) -> Any:
         return backoff.on_exception(
             self.backoff_wait_generator,
@@ -43,7 +45,13 @@ class RetryHooks(RESTStream[str]):
         )
 
     def giveup_handler(self, details: Any) -> None:
-        self.logger.error(
+        # The requests in flight beside it then fail the same way: only the first to give up
+        # says so (the run's last line is the cause, see cli.py), the others at debug level.
+        gave_up = self.tap.gave_up
+        level = logging.DEBUG if gave_up.is_set() else logging.ERROR
+        gave_up.set()
+        self.logger.log(
+            level,
             "%s: giving up after %d tries in %.0fs: %s",
             self.name,
             details["tries"],

@@ -41,6 +41,12 @@ def stream_version(stream: Stream) -> int | None:
     return stream._stream_version
 
 
+def set_stream_version(stream: Stream, version: int) -> None:
+    """Give a stream's RECORDs a version without the SDK's ACTIVATE_VERSION before its first
+    record (see versions.py); the SDK keeps the version in this attribute only."""
+    stream._stream_version = version
+
+
 def partition_keys(stream: Stream, context: Context | None) -> Context | None:
     """The partition's keys the SDK adds to each record lacking them (its `_process_record`
     does it per record; the page path does it per page)."""

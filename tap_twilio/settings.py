@@ -218,6 +218,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "page links Twilio returns (one walk per list).",
     ),
     th.Property(
+        "bulk_export_jobs",
+        th.BooleanType,
+        default=False,
+        description="Ask Twilio's BulkExport for jobs exporting the days of messages and "
+        "calls older than their lists' retention that have no export yet (within Twilio's "
+        "366 days a day); a later run reads the days they finished. Off by default: a job "
+        "is a write to the account, and Twilio e-mails its admins about each.",
+    ),
+    th.Property(
         "max_retries",
         th.IntegerType,
         default=8,
@@ -234,6 +243,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         default=120,
         description="Seconds to wait for Twilio's answer to one request.",
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=False,
+        description="Write ACTIVATE_VERSION, after a finished run, for each stream the run read "
+        "whole, so a target that honours it deletes or marks the rows Twilio no longer lists "
+        "(released numbers, deleted flows). Never for incremental streams or their children, "
+        "nor for a run over only some accounts (`account_sids`, `account_name`, "
+        "`account_shard`, `include_subaccounts: false`).",
     ),
     th.Property(
         "user_agent",

@@ -23,6 +23,7 @@ from tap_twilio.families import API_2010, API_META
 from tap_twilio.planning import DateFilter, ListQuery
 from tap_twilio.settings import USAGE_GRANULARITIES, SettingError, in_account_shard
 from tap_twilio.transform import to_rfc3339
+from tap_twilio.versions import give_versions
 
 
 class AccountsStream(TwilioStream):
@@ -54,6 +55,9 @@ class AccountsStream(TwilioStream):
         return True
 
     def request_pages(self, context: Context | None) -> Any:
+        # Every sync starts here (the accounts are the root of every stream): the versions
+        # of the streams this run reads whole are given before any record is written.
+        give_versions(self.tap)
         # The credentials' own account is read whatever the list says (unless the settings
         # name accounts): its first pages are fetched while the list is asked for.
         main = {"sid": self.config["account_sid"]}
@@ -139,8 +143,9 @@ def conference_is_live(conference: dict[str, Any]) -> bool:
 
 
 BEHAVIOURS = {
+    # Twilio lists calls for "about 13 months": 395 days (13 months of 30.4 days).
     "calls": Behaviour(options={**TO_FROM, "status": "Status"}, null_dates=True,
-                       upper_exclusive=True),
+                       upper_exclusive=True, retention_days=395),
     "messages": Behaviour(options=TO_FROM, null_dates=True, retention_days=400,
                           has_children=message_has_media),
     "conferences": Behaviour(has_children=conference_is_live),
@@ -236,6 +241,7 @@ def stream_class(
         "null_dates": behaviour.null_dates,
         "retention_days": behaviour.retention_days,
         "options": behaviour.options,
+        "narrowing": asked_values(row),
         "child_keys": child_keys,
         # `account_sid` is the state partition's key: the SDK's step (and the page path)
         # already adds it to a record that lacks it, so it is not filled a second time.
@@ -252,6 +258,18 @@ def stream_class(
         attributes["state_partitioning_keys"] = ["account_sid"]
     base = SPECIAL_CLASSES.get(row["name"], TwilioStream)
     return type(_class_name(row["name"]), (base,), attributes)
+
+
+def asked_values(row: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The table's narrowing defaults the queries must override: a value sent always, or
+    values asked one by one (a default window is overridden by the date filter's bounds)."""
+    asked: list[tuple[str, tuple[str, ...]]] = []
+    for ask in row["narrowing"]:
+        if ask["ask"] == "value":
+            asked.append((str(ask["parameter"]), (str(ask["value"]),)))
+        elif ask["ask"] == "each":
+            asked.append((str(ask["parameter"]), tuple(map(str, ask["values"]))))
+    return tuple(asked)
 
 
 def context_key(row: dict[str, Any], param: str) -> str:

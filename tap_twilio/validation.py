@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
 
@@ -83,6 +83,23 @@ def settings_warnings(config: Mapping[str, Any]) -> list[str]:
         if warning:
             warnings.append(warning)
     return warnings
+
+
+def unknown_settings(config: Mapping[str, Any], known: Collection[str]) -> str | None:
+    """One warning naming every setting not in `known` (the tap's and the SDK's), each with
+    the known one likely meant: a misspelt setting is otherwise ignored without a word."""
+    unknown = sorted(name for name in config if name not in known)
+    if not unknown:
+        return None
+    named = []
+    for name in unknown:
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+        named.append((name, close[0] if close else None))
+    if len(named) == 1:
+        ((name, meant),) = named
+        return f"unknown setting {name}" + (f"; did you mean {meant}?" if meant else ", ignored")
+    return "unknown settings, ignored: " + ", ".join(
+        name + (f" (did you mean {meant}?)" if meant else "") for name, meant in named)
 
 
 def unmatched_filters(

@@ -29,6 +29,19 @@ SIZES = {
 }
 
 
+# The modules that run the tap most, first: scripts/test.sh hands each worker a module at a
+# time in this order (pytest-xdist's --dist loadscope), so the two workers end together
+# rather than one waiting for the other's last long module.
+LONGEST_FIRST = ("test_reliability", "test_targets", "test_readme", "test_many_accounts",
+                 "test_writer", "test_options", "test_incremental", "test_bad_inputs",
+                 "test_extraction", "test_platform_streams")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     """A read-only emulator shared by tests that do not change its data or faults."""

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.emulator import Emulator
+from tests.emulator.narrowing import narrows
 from tests.emulator.records import ADDED_BY_TAP, SPEC_PREFIXES
 from tests.emulator.table import LEGACY_STREAMS, load_streams
 from tests.emulator.values import parse_record_ts
@@ -24,7 +25,9 @@ from tests.test_schemas import SPEC_DIR, needs_spec
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 STREAMS = load_streams()
-META = sorted(n for n, s in STREAMS.items() if s.family == "meta")
+# Lists whose documented defaults hide records (tests/test_narrowing.py) page through their
+# truth only when asked for everything, so the generic walks leave them out.
+META = sorted(n for n, s in STREAMS.items() if s.family == "meta" and not narrows(s.host, s.path))
 NEW_2010 = sorted(n for n, s in STREAMS.items() if s.family == "v2010" and n not in LEGACY_STREAMS)
 PER_LIST = 5  # with PageSize=2: three pages per list
 MAX_PAGES = 50
@@ -272,7 +275,7 @@ DATE_FILTERED = [
     "studio_executions",
     "taskrouter_workspace_events",
     "insights_call_summaries",
-    "video_rooms",
+    "video_compositions",
 ]
 
 

@@ -49,6 +49,7 @@ ROW_FIELDS = {
     "date_filter",
     "replication_key",
     "selected_by_default",
+    "narrowing",
     "schema",
 }
 

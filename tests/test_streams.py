@@ -169,6 +169,7 @@ def test_the_main_accounts_lists_are_asked_for_with_the_accounts_list() -> None:
         answered = accounts.started + accounts.duration
         main_first = [r for r in emu.requests if r.account_sid == emu.account_sid
                       and r.resource != "accounts" and "PageToken" not in r.query
+                      and not r.resource.startswith("bulkexport")  # older history
                       and r.query.get("PageSize") != "1"]
         assert {r.resource for r in main_first} == {"messages", "calls", "queues"}
         assert len(main_first) == 3  # each once: the read takes the page fetched ahead

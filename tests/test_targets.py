@@ -38,6 +38,7 @@ import yaml
 from tap_twilio.streams import DEFAULT_STREAM_NAMES
 from tests.conftest import SIZES
 from tests.emulator import Emulator
+from tests.emulator.deletions import delete
 from tests.tap_runner import PRIMARY_KEYS, REPO, discovered_catalog, run_tap, truth
 
 e2e = pytest.mark.skipif(
@@ -446,3 +447,59 @@ def test_meltano_run_pipelinewise_target_postgres_loads_each_table_once(
             expected = len(truth(emu, stream))
             assert int(postgres.scalar(f'SELECT count(*) FROM {schema}."{stream}"')) == expected
             assert dict((t, int(n)) for n, t in loads)[stream] == expected, stream
+
+
+@e2e
+@pytest.mark.parametrize("hard_delete", [False, True], ids=["soft", "hard"])
+def test_meltano_run_target_postgres_drops_what_twilio_deleted(meltano_installed, postgres,
+                                                               tmp_path, hard_delete) -> None:
+    """Between two runs a number is released and a Studio flow deleted: after the second run
+    (ACTIVATE_VERSION) they are gone, or marked in `_sdc_deleted_at`, while the media of
+    messages the second, incremental, run did not re-read are still there."""
+    schema = f"twilio_deletions_{'hard' if hard_delete else 'soft'}"
+    streams = ["accounts", "incoming_phone_numbers", "studio_flows", "messages",
+               "message_media"]
+    sizes = {"messages": 40, "incoming_phone_numbers": 4}
+    with Emulator(seed=61, subaccounts=1, sizes=sizes, account_ages_days=[30, 30],
+                  platform_sizes={"studio_flows": 3}) as emu:
+        env = meltano_env(tmp_path, emu, **postgres.target_env(schema),
+                          TAP_TWILIO_EMIT_ACTIVATE_VERSION_MESSAGES="true",
+                          TARGET_POSTGRES_HARD_DELETE=str(hard_delete).lower(),
+                          TAP_TWILIO__SELECT=json.dumps([f"{s}.*" for s in streams]))
+        meltano(["run", "tap-twilio", "target-postgres"], env, tmp_path / "run1.log")
+        media = {r["sid"] for r in truth(emu, "message_media")}
+        old_media = {r["sid"] for r in truth(emu, "message_media")
+                     if rfc2822(r["date_created"]) < emu.now - dt.timedelta(days=5)}
+        assert old_media, "no media older than the second run's window"
+        assert rows(postgres, schema, "message_media") == media
+
+        main, sub = emu.account_sid, emu.subaccount_sids[0]
+        released = truth(emu, "incoming_phone_numbers", account_sid=sub)[0]["sid"]
+        flow = emu.platform_truth("studio_flows", main)[0]["sid"]
+        delete(emu, "incoming_phone_numbers", sub, released)
+        delete(emu, "studio_flows", main, flow)
+        meltano(["run", "tap-twilio", "target-postgres"], env, tmp_path / "run2.log")
+
+        numbers = rows(postgres, schema, "incoming_phone_numbers")
+        flows = rows(postgres, schema, "studio_flows")
+        assert numbers == {r["sid"] for r in truth(emu, "incoming_phone_numbers")}
+        assert released not in numbers
+        assert flows == {r["sid"] for r in emu.platform_truth("studio_flows")}
+        assert flow not in flows
+        assert rows(postgres, schema, "message_media") == media
+        run2 = (tmp_path / "run2.log").read_text()
+        read = re.findall(r"message_media: done, ([\d,]+) records", run2)
+        assert read and int(read[-1].replace(",", "")) < len(media) - len(old_media) + 1, read
+        if not hard_delete:  # the deleted rows are kept, marked
+            marked = {sid for (sid,) in postgres.query(
+                f'SELECT sid FROM {schema}."incoming_phone_numbers" '
+                "WHERE _sdc_deleted_at IS NOT NULL UNION ALL SELECT sid FROM "
+                f'{schema}."studio_flows" WHERE _sdc_deleted_at IS NOT NULL')}
+            assert marked == {released, flow}
+
+
+def rows(pg: Postgres, schema: str, table: str) -> set[str]:
+    """The sids of a table's rows that are not marked deleted."""
+    deleted_column = "_sdc_deleted_at" in column_types(pg, schema, table)
+    where = " WHERE _sdc_deleted_at IS NULL" if deleted_column else ""
+    return {sid for (sid,) in pg.query(f'SELECT sid FROM {schema}."{table}"{where}')}

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from .errors import bad_request
 from .filters import Query, compile_query
 from .generators import CHILD_GENERATORS, GENERATORS, Generator
+from .narrowing import narrowed_query
 from .usage import SUBLISTS, UsageGenerator, daily_amount
 from .values import (
     DAY,
@@ -80,7 +81,10 @@ DEFAULT_SIZES = {
 }
 DEFAULT_MAIN_AGE_DAYS = 1100
 DEFAULT_SUB_AGES_DAYS = (420, 35, 7, 200, 90)
-RETENTION_DAYS = {"messages": 400, "alerts": 30}
+# How far back each list reaches (Twilio keeps calls "about 13 months": 395 days here).
+RETENTION_DAYS = {"messages": 400, "calls": 395, "alerts": 30}
+# Lists whose older records Twilio keeps, reachable through BulkExport (bulkexport.py).
+EXPORTED_RESOURCES = ("messages", "calls")
 NUMBERS_PER_ACCOUNT = 5
 
 
@@ -212,8 +216,12 @@ class DataStore:
         subaccount_statuses: list[str] | None = None,
         now: datetime | None = None,
         page_tokens: str = "sid",
+        full_history: bool = False,
     ) -> None:
         self.seed = seed
+        # Messages and calls made over each account's whole life, the lists showing only
+        # their retention (else only the retention's records are made).
+        self.full_history = full_history
         if page_tokens not in PAGE_TOKEN_MODES:
             raise ValueError(f"page_tokens: one of {PAGE_TOKEN_MODES}, not {page_tokens!r}")
         # "opaque": a PageToken made from a SID is refused with a 400; "issued": such a token
@@ -313,7 +321,8 @@ class DataStore:
         if gen is None:
             end = self.now_ts
             start = account.created_ts
-            if resource in RETENTION_DAYS:
+            kept = self.full_history and resource in EXPORTED_RESOURCES
+            if resource in RETENTION_DAYS and not kept:
                 start = max(start, end - RETENTION_DAYS[resource] * DAY + DAY)
             n = account.sizes.get(resource, 0)
             gen = GENERATORS[resource](self, account, n, start, end)
@@ -462,6 +471,8 @@ class DataStore:
         tmin, tmax = query.window(gen.ts_fields)
         lo = 0 if tmax is None else first_below(gen, tmax)
         hi = gen.n if tmin is None else first_below(gen, tmin)
+        if resource in EXPORTED_RESOURCES:  # older records are kept but not listed
+            hi = min(hi, first_below(gen, self.retention_floor(resource)))
         keys = [k for k, _ in extras]
         match = query.matches if not query.empty else None
 
@@ -511,6 +522,10 @@ class DataStore:
             gen_items_rev(), extra_items_rev(), key=lambda item: item[0], reverse=True
         )
 
+    def retention_floor(self, resource: str) -> int:
+        """The start of the oldest UTC day a list still shows (today counts as one day)."""
+        return (self.clock_ts // DAY - RETENTION_DAYS[resource] + 1) * DAY
+
     def page(
         self,
         resource: str,
@@ -522,7 +537,7 @@ class DataStore:
         gen: Any,
     ) -> tuple[list[dict], str | None, str | None]:
         """One page: (records, next PageToken or None, previous PageToken or None)."""
-        query = self.compile(resource, params)
+        query = narrowed_query(resource, self.compile(resource, params), params, self.clock_ts)
         if token and self.only_issued_tokens and not self._was_issued(
             resource, account, params, token
         ):

@@ -7,6 +7,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
+from .bulkexport import BulkExport
 from .data import DataStore
 from .faults import ConcurrencyLimit, FaultInjector
 from .platform import Platform
@@ -45,6 +46,10 @@ class Emulator:
         unused_products: hosts or APIs (``"taskrouter.twilio.com"``, ``"taskrouter_v1"``) that
             answer 404, as for an account that does not use the product: ``"all"`` accounts,
             a list of account SIDs, or an HTTP status (404 or 403) for every account.
+        full_history: messages and calls are made over each account's whole life; their
+            lists show the last 400 days (messages) and 395 days (calls), the older ones
+            are reachable through BulkExport (``emu.bulkexport``: see bulkexport.py). Off:
+            only the lists' records are made.
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class Emulator:
         platform_sizes: dict[str, int] | None = None,
         platform_subaccount_sizes: list[dict[str, int]] | None = None,
         unused_products: dict[str, Any] | None = None,
+        full_history: bool = False,
     ) -> None:
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
@@ -78,6 +84,7 @@ class Emulator:
             subaccount_statuses=subaccount_statuses,
             now=now,
             page_tokens=page_tokens,
+            full_history=full_history,
         )
         self.faults = FaultInjector()
         self.concurrency = ConcurrencyLimit(max_in_flight, retry_after)
@@ -87,6 +94,8 @@ class Emulator:
             self.data, self.faults, platform_sizes, platform_subaccount_sizes, unused_products
         )
         self._app.platform = self.platform
+        self.bulkexport = BulkExport(self.data)
+        self._app.bulkexport = self.bulkexport
         self._host, self._port = host, port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -213,6 +222,12 @@ class Emulator:
         if resource in self.platform.streams:
             return self.platform.truth(resource, account_sid, **filters)
         return self.data.truth(resource, account_sid, **filters)
+
+    def history(self, resource: str, account_sid: str) -> list[dict]:
+        """Every message or call the account has (as the list shows it), listed or older."""
+        account = self.data.by_sid[account_sid]
+        gen = self.data.generator(resource, account)
+        return [gen.record(i) for i in range(gen.n)]
 
     def platform_truth(self, stream: str, account_sid: str | None = None, **query: Any) -> list:
         """Every record a stream of the table lists for the account (every account when None;

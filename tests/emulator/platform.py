@@ -18,9 +18,11 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from .errors import ApiError, bad_request, forbidden, not_found
+from .narrowing import narrow
 from .pages import PAGING, cut, meta_envelope, v2010_envelope
 from .records import ListBuilder, ListSpec
 from .table import LEGACY_STREAMS, StreamDef, hosts, load_streams, platform_streams
@@ -217,6 +219,8 @@ class Platform:
         records = self.records(account, stream, params)
         if records is None:
             raise not_found(h.path.partition("?")[0])
+        records = narrow(stream.host, stream.path, records, dict(pairs), partial(
+            self.parent_record, account, stream, params), self.store.clock_ts, record_time)
         filters = [(k, v) for k, v in pairs if k not in PAGING]
         size, number, token = app._paging(pairs)
         page = cut(in_window(records, stream, date_window(stream, filters)), size, number, token)

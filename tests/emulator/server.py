@@ -85,6 +85,7 @@ class App:
     """Request handling shared by all connections of one emulator."""
 
     platform: Any = None  # a platform.Platform, set by Emulator
+    bulkexport: Any = None  # a bulkexport.BulkExport, set by Emulator
 
     def __init__(
         self,
@@ -126,7 +127,9 @@ class App:
 
     # --- entry point ---------------------------------------------------------------------
     def handle(self, h: BaseHTTPRequestHandler) -> None:
-        t0 = time.monotonic()
+        # Start and duration from one instant: a thread paused between two clock reads
+        # (a loaded machine) would otherwise shift the request's interval by the pause.
+        t0, started = time.monotonic(), time.time()
         raw_path, _, raw_query = h.path.partition("?")
         path = unquote(raw_path)
         pairs = parse_qsl(raw_query, keep_blank_values=True)
@@ -136,10 +139,10 @@ class App:
             dict(pairs),
             raw_query,
             client=f"{h.client_address[0]}:{h.client_address[1]}",
+            started=started,
         )
         length = int(h.headers.get("Content-Length") or 0)
-        if length:
-            h.rfile.read(length)
+        h.request_body = h.rfile.read(length) if length else b""  # type: ignore[attr-defined]
         limited = self.limited_account(path, h.headers.get("Authorization"))
         if not self.concurrency.enter(limited):
             self._refuse_over_limit(h, rec, limited, t0)
@@ -233,11 +236,11 @@ class App:
     def _send(
         self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict | None = None
     ) -> None:
+        headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
         h.send_response(status)
-        h.send_header("Content-Type", "application/json; charset=utf-8")
         h.send_header("Content-Length", str(len(body)))
         h.send_header("Twilio-Request-Id", "RQ" + f"{time.time_ns():032x}"[-32:])
-        for k, v in (headers or {}).items():
+        for k, v in headers.items():
             h.send_header(k, v)
         h.end_headers()
         if h.command != "HEAD":
@@ -270,6 +273,10 @@ class App:
     def route(
         self, h: BaseHTTPRequestHandler, path: str, pairs: list[tuple[str, str]], rec: RequestRecord
     ) -> tuple[int, bytes, dict]:
+        if self.bulkexport is not None:
+            answer = self.bulkexport.serve(self, h, path, pairs, rec)
+            if answer is not None:
+                return answer
         if self.platform is not None:  # the stream table's lists and host-prefixed paths
             answer = self.platform.serve(self, h, path, pairs, rec)
             if answer is not None:

@@ -1,0 +1,253 @@
+"""History older than the lists' retention: Twilio's BulkExport, over HTTP to the emulator.
+
+The emulator holds 900 days of messages and calls; the Messages list shows 400 days, the
+Calls list 395, and the older days are served (where exported) as BulkExport day files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from requests.auth import HTTPBasicAuth
+
+from tap_twilio.bulkexport import export_unreachable
+from tests.emulator import Emulator
+from tests.tap_runner import TapRun, catalog_selecting, run_tap
+from tests.test_fidelity import expected_value
+
+TODAY = dt.datetime.now(dt.timezone.utc).date()
+DAYS = 900
+SIZES = {"messages": 2000, "calls": 500}
+GAP = (TODAY - dt.timedelta(days=560), TODAY - dt.timedelta(days=521))  # not exported
+STREAMS = ("messages", "calls")
+TYPES = {"messages": "Messages", "calls": "Calls"}
+
+
+def day(n_ago: int) -> dt.date:
+    return TODAY - dt.timedelta(days=n_ago)
+
+
+def accounts(emu: Emulator) -> list[str]:
+    return [emu.account_sid, *emu.subaccount_sids]
+
+
+def order_day(stream: str, record: dict) -> dt.date:
+    """The UTC day a record belongs to (the list's order: sent/started, else created)."""
+    from email.utils import parsedate_to_datetime
+
+    raw = record["date_sent" if stream == "messages" else "start_time"] or record["date_created"]
+    return parsedate_to_datetime(raw).astimezone(dt.timezone.utc).date()
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(full_history=True, subaccounts=1, sizes=SIZES,
+                  account_ages_days=[DAYS, 600]) as emulator:
+        for account in accounts(emulator):
+            for kind in TYPES.values():
+                emulator.bulkexport.export_days(kind, account, day(DAYS), day(2))
+        # A gap in the subaccount's messages: those days are said, not read.
+        gapped = emulator.bulkexport.exported[(emulator.subaccount_sids[0], "Messages")]
+        for n in range((GAP[1] - GAP[0]).days + 1):
+            gapped.pop(GAP[0] + dt.timedelta(days=n))
+        yield emulator
+
+
+def sync(emu: Emulator, state: dict | None = None, **settings) -> TapRun:
+    config = emu.config(start_date=str(day(DAYS)), **settings)
+    run = run_tap(config, state=state,
+                  catalog=catalog_selecting(config, {"accounts", *STREAMS}))
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def first_run(emu: Emulator) -> TapRun:
+    emu.clear_requests()
+    return sync(emu)
+
+
+def in_gap(emu: Emulator, stream: str, account: str, record: dict) -> bool:
+    gapped = stream == "messages" and account == emu.subaccount_sids[0]
+    return gapped and GAP[0] <= order_day(stream, record) <= GAP[1]
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_a_900_day_window_is_complete_and_each_record_once(emu, first_run, stream) -> None:
+    sids = [record["sid"] for record in first_run.records[stream]]
+    expected = {r["sid"] for a in accounts(emu) for r in emu.history(stream, a)
+                if not in_gap(emu, stream, a, r)}
+    listed = {r["sid"] for r in emu.truth(stream)}
+    assert len(sids) == len(set(sids))  # once
+    assert set(sids) == expected
+    assert len(expected - listed) > len(listed) // 2  # most of them only through BulkExport
+
+
+def test_the_lists_keep_400_and_395_days(emu) -> None:
+    for stream, kept in (("messages", 400), ("calls", 395)):
+        days = {order_day(stream, r) for r in emu.truth(stream)}
+        older = [r for r in emu.history(stream, emu.account_sid)
+                 if order_day(stream, r) < day(kept - 1)]
+        assert min(days) >= day(kept - 1) and older, stream
+    answer = requests.get(f"{emu.url}/2010-04-01/Accounts/{emu.account_sid}/Messages.json",
+                          params={"DateSent>": str(day(420))},
+                          auth=(emu.account_sid, emu.auth_token), timeout=10)
+    assert answer.status_code == 400 and answer.json()["code"] == 20004
+    assert "retention window of 400 days" in answer.json()["message"]
+
+
+def test_exported_records_are_typed_as_the_listed_ones(emu, first_run) -> None:
+    """Each exported message equals its list record after the tap's conversions; the fields
+    the file leaves out (uri, price_unit, error_message, at times price) are null."""
+    properties = first_run.schemas["messages"]["schema"]["properties"]
+    by_sid = {r["sid"]: r for r in first_run.records["messages"]}
+    checked = 0
+    for n_ago in (450, 700):
+        for filed in emu.bulkexport.day_records("Messages", emu.account_sid, day(n_ago)):
+            listed = next(r for r in emu.history("messages", emu.account_sid)
+                          if r["sid"] == filed["sid"])
+            for name, prop in properties.items():
+                want = expected_value(listed.get(name), prop) if name in filed else None
+                assert by_sid[filed["sid"]][name] == want, (filed["sid"], name)
+            checked += 1
+    assert checked >= 2
+
+
+def test_each_account_is_read_with_its_own_credentials(emu, first_run) -> None:
+    asked = {r.auth_user for r in emu.requests if r.resource == "bulkexport_days"}
+    assert asked == set(accounts(emu))
+
+
+def test_missing_days_are_said_in_one_warning_per_stream(emu, first_run) -> None:
+    warnings = [line for line in first_run.stderr.splitlines()
+                if "WARNING" in line and "no BulkExport file" in line]
+    assert len(warnings) == 1
+    assert f"{GAP[0]}..{GAP[1]}" in warnings[0] and "messages" in warnings[0]
+
+
+def test_a_second_run_downloads_nothing_again(emu, first_run) -> None:
+    emu.clear_requests()
+    run = sync(emu, state=first_run.last_state)
+    assert not [r for r in emu.requests if r.resource == "bulkexport_file"]
+    assert run.records["messages"]  # the lookback's records, from the list
+
+
+def test_a_resumed_run_skips_the_days_it_downloaded(emu, first_run) -> None:
+    """A run stopped before its bookmark was kept: its days done are not read again."""
+    state = first_run.last_state
+    for stream in STREAMS:
+        for partition in state["bookmarks"][stream]["partitions"]:
+            partition.pop("replication_key_value")
+            assert partition["bulk_export"]["days"]
+    emu.clear_requests()
+    run = sync(emu, state=state)
+    assert not [r for r in emu.requests if r.resource == "bulkexport_file"]
+    assert {r["sid"] for r in run.records["calls"]} == {r["sid"] for r in emu.truth("calls")}
+
+
+def test_an_expired_link_is_asked_for_again(emu) -> None:
+    emu.bulkexport.expired_links = 2
+    emu.clear_requests()
+    run = sync(emu, end_date=str(day(880)))
+    refused = [r for r in emu.requests if r.resource == "bulkexport_file" and r.status == 403]
+    expected = {r["sid"] for r in emu.history("messages", emu.account_sid)
+                if day(DAYS) <= order_day("messages", r) <= day(880)}
+    sids = [r["sid"] for r in run.records["messages"]]
+    assert len(refused) == 2
+    assert expected and set(sids) == expected and len(sids) == len(set(sids))
+
+
+def test_a_file_that_cannot_be_read_ends_the_run_in_one_line(emu) -> None:
+    emu.bulkexport.expired_links = 10
+    try:
+        config = emu.config(start_date=str(day(DAYS)), end_date=str(day(880)),
+                            max_concurrency=1)
+        run = run_tap(config, catalog=catalog_selecting(config, {"accounts", "messages"}))
+    finally:
+        emu.bulkexport.expired_links = 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "messages: the BulkExport file of" in last and "in 5 tries (HTTP 403)" in last
+
+
+def test_a_download_link_works_once_and_without_credentials(emu) -> None:
+    auth = (emu.account_sid, emu.auth_token)
+    url = f"{emu.url}/bulkexports.twilio.com/v1/Exports/Messages/Days/{day(700)}"
+    answer = requests.get(url, auth=auth, allow_redirects=False, timeout=10)
+    assert answer.status_code == 307
+    link = answer.json()["redirect_to"]
+    refused = requests.get(link, auth=auth, timeout=10)  # a signed link takes no credentials
+    assert refused.status_code == 400
+    lines = gzip.decompress(requests.get(link, timeout=10).content).splitlines()
+    assert len(lines) == len(emu.bulkexport.day_records("Messages", emu.account_sid, day(700)))
+    assert requests.get(link, timeout=10).status_code == 403  # used
+    days = requests.get(url.rsplit("/", 1)[0], params={"PageSize": 401}, auth=auth, timeout=10)
+    assert days.status_code == 400
+
+
+def test_only_us1_reaches_bulkexport() -> None:
+    """With another region the run says once (a warning) that older history is not
+    reachable; the emulator serves no other region, so this is the rule itself."""
+    auth = HTTPBasicAuth("AC", "token")
+    assert "only in US1" in str(export_unreachable("ie1", auth))
+    assert export_unreachable("us1", auth) is None
+    assert export_unreachable(None, auth) is None
+
+
+@pytest.fixture
+def unexported() -> Iterator[Emulator]:
+    with Emulator(full_history=True, subaccounts=1, sizes=SIZES,
+                  account_ages_days=[DAYS, 600]) as emulator:
+        emulator.bulkexport.job_seconds = 0.5
+        yield emulator
+
+
+def job_requests(emu: Emulator) -> list:
+    return [r for r in emu.requests if r.resource == "bulkexport_jobs"]
+
+
+def test_jobs_are_asked_only_with_the_opt_in_within_the_allowance(unexported) -> None:
+    emu = unexported
+    sync(emu)
+    assert not job_requests(emu)
+    first = sync(emu, bulk_export_jobs=True)
+    asked = sum(count for count in emu.bulkexport.requested.values())
+    jobs = [job for stream in STREAMS
+            for partition in first.last_state["bookmarks"][stream]["partitions"]
+            for job in partition.get("bulk_export", {}).get("jobs", [])]
+    assert job_requests(emu) and jobs
+    assert asked == 366  # more days are missing than Twilio allows a day
+    assert all(r.status == 201 for r in job_requests(emu))
+    time.sleep(0.6)  # the jobs finish
+    emu.clear_requests()
+    later = sync(emu, state=first.last_state, bulk_export_jobs=True)
+    streams = {kind: stream for stream, kind in TYPES.items()}
+    expected = {r["sid"] for job in emu.bulkexport.jobs.values()
+                for r in emu.history(streams[job.resource_type], job.account_sid)
+                if job.start_day <= order_day(streams[job.resource_type], r) <= job.end_day}
+    read = {r["sid"] for stream in STREAMS for r in later.records[stream]}
+    assert expected and expected <= read
+    left = [p.get("bulk_export", {}).get("jobs") for stream in STREAMS
+            for p in later.last_state["bookmarks"][stream]["partitions"]]
+    assert not any(left)  # finished jobs leave the state once their days are read
+    assert not job_requests(emu)  # the day's allowance was used up by the first run
+
+
+def test_the_emulators_jobs_follow_twilios_rules() -> None:
+    with Emulator(subaccounts=1) as emu:
+        url = f"{emu.url}/bulkexports.twilio.com/v1/Exports/Messages/Jobs"
+
+        def ask(first: dt.date, last: dt.date, account: int = 0) -> requests.Response:
+            sid = accounts(emu)[account]
+            return requests.post(url, auth=(sid, emu.auth_tokens[sid]), timeout=10, data={
+                "StartDay": str(first), "EndDay": str(last), "FriendlyName": "t"})
+
+        assert ask(day(10), day(1)).status_code == 400  # ends less than two days ago
+        assert ask(day(300), day(2)).status_code == 201
+        assert ask(day(400), day(333), account=1).status_code == 400  # 366 a day, tree-wide
+        assert ask(day(400), day(334), account=1).status_code == 201
