@@ -152,7 +152,7 @@ class EncodedStateWriter:
     instead of as a deep copy, and writing a STATE only as often as it is worth.
 
     A STATE holds every account's partitions; the SDK asks for one after each partition
-    (15,000 over 1,001 accounts) and deep-copies the state each time. So:
+    (one per account and stream) and deep-copies the state each time. So:
 
     - a partition without a bookmark or progress (only its `context`: a list that had no
       records) and a stream left with nothing are not written: a resumed run starts such

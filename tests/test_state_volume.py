@@ -45,9 +45,11 @@ def accounts() -> Iterator[tuple[Emulator, dict, dict, TapRun]]:
         yield emu, config, catalog, run_tap(config, catalog=catalog)
 
 
-def run_until_signalled(config: dict, catalog: dict, after_records: int, sig: int) -> TapRun:
-    """The tap, sent `sig` once it has written `after_records` RECORDs; its complete lines
-    (after SIGKILL: those written before the kill)."""
+def run_until_signalled(config: dict, catalog: dict, sig: int, after_records: int,
+                        after_bookmarks: int = 0) -> TapRun:
+    """The tap, sent `sig` once it has written `after_records` RECORDs, counted from its
+    first STATE holding at least `after_bookmarks` bookmarks of the incremental streams;
+    its complete lines (after SIGKILL: those written before the kill)."""
     with tempfile.TemporaryDirectory() as tmp, Path(tmp, "stderr").open("w+") as errors:
         Path(tmp, "config.json").write_text(json.dumps(config))
         Path(tmp, "catalog.json").write_text(json.dumps(catalog))
@@ -55,12 +57,14 @@ def run_until_signalled(config: dict, catalog: dict, after_records: int, sig: in
             [sys.executable, "-m", "tap_twilio", "--config", f"{tmp}/config.json",
              "--catalog", f"{tmp}/catalog.json"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True)
-        lines, seen = [], 0
+        lines, seen, counting = [], 0, not after_bookmarks
         try:
             assert process.stdout is not None
             for line in process.stdout:
                 lines.append(line)
-                seen += line.startswith('{"type":"RECORD"')
+                counting = counting or (line.startswith('{"type":"STATE"') and bookmarks_in(
+                    json.loads(line)["value"]) >= after_bookmarks)
+                seen += counting and line.startswith('{"type":"RECORD"')
                 if seen == after_records:
                     process.send_signal(sig)
                     seen += 1
@@ -74,6 +78,13 @@ def run_until_signalled(config: dict, catalog: dict, after_records: int, sig: in
         run = TapRun(process.returncode, stdout, errors.read())
     parse_messages(stdout, run)
     return run
+
+
+def bookmarks_in(state: dict) -> int:
+    """The bookmarks of the incremental streams' partitions in a state."""
+    return sum(bool(partition.get("replication_key_value"))
+               for stream in INCREMENTAL
+               for partition in state["bookmarks"].get(stream, {}).get("partitions", []))
 
 
 def line_bytes(stdout: str, kind: str) -> int:
@@ -107,10 +118,12 @@ def test_a_run_killed_midway_resumes_from_its_last_state_and_loses_nothing(accou
     emu, config, catalog, full = accounts
     assert full.returncode == 0, full.stderr[-2000:]
     total = sum(len(full.records[stream]) for stream in INCREMENTAL)
-    first = run_until_signalled(config, catalog, after_records=total * 2 // 3,
-                             sig=signal.SIGKILL)
+    # Killed once a STATE with a third of the accounts' bookmarks was written, and more
+    # records followed it.
+    first = run_until_signalled(config, catalog, signal.SIGKILL, after_records=200,
+                                after_bookmarks=ACCOUNTS // 3)
     assert first.returncode == -signal.SIGKILL
-    assert first.last_state, "no STATE before the kill"
+    assert sum(len(first.records[stream]) for stream in INCREMENTAL) < total  # midway
     resumed = run_tap(config, state=first.last_state, catalog=catalog)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     for stream in STREAMS:
@@ -162,7 +175,7 @@ def test_ctrl_c_and_sigterm_end_with_a_state_after_the_last_record(accounts, sig
     records before it are covered, and a resumed run needs nothing older."""
     _, config, catalog, full = accounts
     total = sum(len(full.records[stream]) for stream in INCREMENTAL)
-    stopped = run_until_signalled(config, catalog, after_records=total // 3, sig=sig)
+    stopped = run_until_signalled(config, catalog, sig, after_records=total // 3)
     assert stopped.returncode == 128 + sig, stopped.stderr[-2000:]
     assert 0 < sum(len(stopped.records[stream]) for stream in INCREMENTAL) < total
     assert stopped.last_state is not None
