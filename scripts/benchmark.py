@@ -31,7 +31,8 @@ adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of
             messages with media), messages + message_media, `max_concurrency: 1` vs the tap;
 * accounts: 301 and 1,001 accounts (`--account-counts`) with small lists, the 15 per-account
             lists: wall against requests x latency / max_concurrency, the requests in
-            flight on average (the emulator's log), memory, partitions;
+            flight on average (the emulator's log), memory, partitions, STATE bytes
+            against RECORD bytes;
 * limited:  an emulator allowing `--limit-in-flight` (4) requests in flight per account,
             read with `max_concurrency: 8` over a window in pages of 100: the share of 429s,
             the same records as without the limit;
@@ -490,7 +491,7 @@ def media_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
 
 def accounts_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
     """Many accounts with small lists: time against requests x latency / max_concurrency,
-    memory, and one state partition per account."""
+    memory, at most one state partition per account, and STATE bytes against RECORD bytes."""
     lines = []
     latency = args.scenario_latency
     workers = int(json.loads(args.tap_config).get("max_concurrency", 8))
@@ -504,14 +505,32 @@ def accounts_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
             emu.close()
         expected = row["requests"] * latency / workers
         per_stream = set(row["partitions"].values())
+        sizes, states = message_bytes(Path(row["output"]))
+        share = sizes["STATE"] / max(sizes["RECORD"], 1)
         lines.append(
             f"{count:,} accounts, {latency * 1000:.0f} ms: {row['requests']:,} requests, "
             f"{row['wall']:.0f} s against requests x latency / max_concurrency = "
             f"{expected:.0f} s ({row['wall'] / expected:.2f}x; {row['in_flight']:.1f} "
             f"requests in flight on average), peak RSS {row['rss']:.0f} MB; "
-            f"state partitions per stream: {sorted(per_stream)} (one per account: "
-            f"{'holds' if per_stream == {count} else 'MISSED'})")
+            f"state partitions per stream: {sorted(per_stream)} (at most one per account: "
+            f"{'holds' if max(per_stream, default=0) <= count else 'MISSED'}); "
+            f"STATE bytes / RECORD bytes: {share:.2%} ({states} STATEs, "
+            f"{sizes['STATE'] / 1e6:.1f} MB beside {sizes['RECORD'] / 1e6:.1f} MB; "
+            f"at most 10%: {'holds' if share <= 0.1 else 'MISSED'})")
     return lines
+
+
+def message_bytes(path: Path) -> tuple[Counter, int]:
+    """Bytes of a tap's output lines per message type (RECORD, STATE, ...), and the number
+    of STATE lines."""
+    sizes: Counter = Counter()
+    states = 0
+    with open(path, "rb") as lines:
+        for line in lines:
+            kind = line[len(b'{"type":"'):].split(b'"', 1)[0].decode()
+            sizes[kind] += len(line)
+            states += kind == "STATE"
+    return sizes, states
 
 
 def limited_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:

@@ -49,9 +49,11 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.schema_lines: dict[str, bytes] = {}  # stream -> its last SCHEMA line
         self.state_is_last = False  # whether the last message written is a STATE
         self.records_written: Counter[str] = Counter()  # RECORD messages per stream name
+        self.record_bytes = 0  # bytes of the RECORD lines written
 
     def write_message(self, message: Message) -> None:
         line = self.format_message(message)
+        self.drop_cut_off_line()
         if isinstance(message, SchemaMessage):
             schema_line = bytes(line)
             if self.schema_lines.get(message.stream) == schema_line:
@@ -60,6 +62,7 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.state_is_last = isinstance(message, StateMessage)
         if isinstance(message, RecordMessage):
             self.records_written[message.stream] += 1
+            self.record_bytes += len(line)
         self.pending += line
         if len(self.pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
@@ -88,12 +91,16 @@ class RecordBufferingWriter(MsgSpecWriter):
             self.frame, self.frame_bytes = frame, self.record_frame(*frame)
         prefix, suffix = self.frame_bytes
         pending, encode_into = self.pending, encoder.encode_into
+        start = len(pending)
         for record in records:
             pending += prefix
             encode_into(record, pending, -1)  # -1: append
             pending += suffix
             if len(pending) >= self.BLOCK_BYTES:
+                self.record_bytes += len(pending) - start
                 self.flush()  # empties `pending` in place
+                start = 0
+        self.record_bytes += len(pending) - start
 
     @staticmethod
     def record_frame(
@@ -108,15 +115,20 @@ class RecordBufferingWriter(MsgSpecWriter):
         cut = encoded.index(b',"record":0') + len(b',"record":')
         return encoded[:cut], encoded[cut + 1 :] + b"\n"
 
+    def drop_cut_off_line(self) -> None:
+        """Drop a record cut short between its parts in `write_records` (by an exception,
+        a signal's): never glued to the next line. Its bookmark was not advanced, so a
+        resumed run reads it again."""
+        del self.pending[self.pending.rfind(b"\n") + 1 :]
+
     def flush(self) -> None:
         """Write out the buffered lines and flush stdout."""
-        # Taken out of the buffer before writing: a signal handler that writes the STATE
-        # while this write is under way must not write these lines a second time.
-        rest = bytes(self.pending)
-        self.pending.clear()
-        while rest:
-            written = sys.stdout.buffer.write(rest)
-            rest = rest[written or 0 :]  # a raw file may write only part (or None: nothing)
+        self.drop_cut_off_line()
+        # Each part leaves the buffer once written: a stop (a signal's exception) during
+        # the write leaves the rest for the run's end to write before its last STATE.
+        while self.pending:
+            written = sys.stdout.buffer.write(bytes(self.pending))
+            del self.pending[: written or 0]  # a raw file may write only part (or None)
         sys.stdout.flush()
 
 
@@ -136,61 +148,96 @@ def message_fields(message: Message) -> dict[str, Any]:
 
 class EncodedStateWriter:
     """What the SDK's StateWriter does (a STATE message only when the state changed),
-    remembering the last state written as its JSON bytes instead of as a deep copy, and
-    writing at most one STATE every `min_seconds`.
+    leaving out what carries nothing, remembering the last state written as its JSON bytes
+    instead of as a deep copy, and writing a STATE only as often as it is worth.
 
-    The SDK deep-copies the whole state after each STATE message, one per partition: with
-    many subaccounts that grew with the square of their number. Equal bytes mean an equal
-    state; a state equal but in another key order is written again, which a target takes
-    as it is.
+    A STATE holds every account's partitions; the SDK asks for one after each partition
+    (one per account and stream) and deep-copies the state each time. So:
 
-    A STATE holds every partition's bookmark, and the SDK asks for one after each
-    partition: over 1,001 accounts (15,000 partitions, a state of 2 MB) that was 15 GB of
-    STATE lines for 2 GB of records, each encoded twice. So a changed state is written at
-    once only when `min_seconds` have passed since the last one; otherwise it is held back
-    (not even encoded) until the next ask after that, or `write_held_back`. A state is
-    still written after the records it covers, and the run's end writes the last one.
+    - a partition without a bookmark or progress (only its `context`: a list that had no
+      records) and a stream left with nothing are not written: a resumed run starts such
+      a partition from the settings, as it would from an empty one;
+    - a changed state is written when it is asked for at least `min_seconds` after the
+      last one was encoded and when its bytes are at most `record_share` of the RECORD
+      bytes written since the last STATE; otherwise it is held back, and encoded again
+      only once both allow a state of the size it had;
+    - the run's end, a failure and a stop (SIGTERM, Ctrl-C) write the state they reached
+      (`write_last`), after the records it covers.
+
+    Equal bytes mean an equal state; a state equal but in another key order is written
+    again, which a target takes as it is.
     """
 
     def __init__(self, message_writer: RecordBufferingWriter, min_seconds: float = 0.0,
+                 record_share: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.message_writer = message_writer
         self.min_seconds = min_seconds
+        self.record_share = record_share  # None: whatever the records
         self.clock = clock
         self.last_written: bytes | None = None
-        self.written_at: float | None = None
-        self.held_back = False  # a state was asked for and not written yet
+        self.encoded_at: float | None = None
+        self.record_bytes_then = 0  # the writer's RECORD bytes at the last STATE
+        self.last_size = 0  # bytes of the last state encoded, written or not
 
     def write_state(self, state: Any) -> None:
-        now = self.clock()
-        if self.written_at is not None and now - self.written_at < self.min_seconds:
-            self.held_back = True
+        """A STATE now if it is worth it (see the class), otherwise none yet."""
+        if not self.due():
             return
-        encoded = encoder.encode(state)
-        if encoded != self.last_written:
-            self.message_writer.write_message(StateMessage(value=state))
-            self.last_written, self.written_at = encoded, now
-        self.held_back = False
+        worth = state_worth_writing(state)
+        encoded = encoder.encode(worth)
+        self.last_size, self.encoded_at = len(encoded), self.clock()
+        if encoded != self.last_written and self.records_allow(len(encoded)):
+            self.write(worth, encoded)
 
-    def write_held_back(self, state: Any) -> None:
-        """The state now, if one was held back since the last STATE (a failed run: its
-        last STATE covers every partition the SDK finished, as without holding back)."""
-        if self.held_back:
-            self.written_at = None
-            self.write_state(state)
+    def write_last(self, state: Any) -> None:
+        """The run's last message, at its end or at a stop: a STATE covering everything
+        written before it, also when it equals the last one written (a stream that read only
+        records at or before its bookmark, a resumed run re-reading its lookback, wrote
+        RECORDs after it; a target that keeps the last STATE it saw, e.g. target-jsonl
+        piped to `tail -1`, would otherwise have none to resume from)."""
+        worth = state_worth_writing(state)
+        encoded = encoder.encode(worth)
+        if encoded != self.last_written or not self.message_writer.state_is_last:
+            self.write(worth, encoded)
 
-    def write_final_state(self, state: Any) -> None:
-        """The run's last message: a STATE covering everything written before it.
+    def due(self) -> bool:
+        """Whether the time since the last state was encoded and the records written since
+        the last STATE allow a state of its size (checked before encoding: a state is
+        large, and asked for after every partition)."""
+        if self.encoded_at is not None and self.clock() - self.encoded_at < self.min_seconds:
+            return False
+        return self.records_allow(self.last_size)
 
-        `write_state` skips a state equal to the last one written, so a stream that read
-        only records at or before its bookmark (a resumed run re-reading its lookback) left
-        its RECORDs after the last STATE. A target that keeps the last STATE it saw (e.g.
-        target-jsonl piped to `tail -1`) then has none to resume from.
-        """
-        self.written_at = None
-        self.write_state(state)
-        if not self.message_writer.state_is_last:
-            self.message_writer.write_message(StateMessage(value=state))
+    def records_allow(self, size: int) -> bool:
+        if self.record_share is None:
+            return True
+        since = self.message_writer.record_bytes - self.record_bytes_then
+        return size <= self.record_share * since
+
+    def write(self, worth: Any, encoded: bytes) -> None:
+        self.message_writer.write_message(StateMessage(value=worth))
+        self.last_written = encoded
+        self.record_bytes_then = self.message_writer.record_bytes
+
+
+def state_worth_writing(state: Any) -> Any:
+    """The state without what carries nothing: partitions holding only their `context`,
+    and streams whose entry is then empty (`{}` or no partition left). Not copied when
+    there is nothing to leave out of a stream's entry."""
+    if not isinstance(state, Mapping) or not isinstance(state.get("bookmarks"), Mapping):
+        return state
+    bookmarks = {}
+    for stream, entry in state["bookmarks"].items():
+        if isinstance(entry, Mapping) and isinstance(entry.get("partitions"), list):
+            kept = [p for p in entry["partitions"]
+                    if not (isinstance(p, Mapping) and set(p) <= {"context"})]
+            if len(kept) < len(entry["partitions"]):
+                entry = {**entry, "partitions": kept} if kept else {
+                    key: value for key, value in entry.items() if key != "partitions"}
+        if entry != {}:
+            bookmarks[stream] = entry
+    return {**state, "bookmarks": bookmarks}
 
 
 @dataclasses.dataclass

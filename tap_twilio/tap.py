@@ -43,8 +43,11 @@ class TapTwilio(TapHooks):
     message_writer: RecordBufferingWriter
     # The taps made while `invoke` runs (the SDK's `invoke` makes one and syncs it).
     runs: ClassVar[list[TapTwilio] | None] = None
-    # At most one STATE a second: each holds every partition (see EncodedStateWriter).
+    # STATE as often as it is worth (see EncodedStateWriter): each holds every account's
+    # bookmarks. At most one a second, and at most a twentieth of the RECORD bytes written
+    # since the last one, so that with the run's last STATE they stay a small share.
     SECONDS_BETWEEN_STATES: ClassVar[float] = 1.0
+    STATE_SHARE_OF_RECORDS: ClassVar[float] = 0.05
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
@@ -60,8 +63,9 @@ class TapTwilio(TapHooks):
         check_catalog(kwargs.get("catalog"))
         kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
-        self.encoded_state_writer = EncodedStateWriter(self.message_writer,
-                                                       min_seconds=self.SECONDS_BETWEEN_STATES)
+        self.encoded_state_writer = EncodedStateWriter(
+            self.message_writer, min_seconds=self.SECONDS_BETWEEN_STATES,
+            record_share=self.STATE_SHARE_OF_RECORDS)
         use_state_writer(self, self.encoded_state_writer)
         self.started = time.monotonic()
         runs = type(self).runs
@@ -182,13 +186,12 @@ class TapTwilio(TapHooks):
 
     def end_run(self, finished: bool) -> None:
         """A final STATE covering every record, then one readable summary line per stream
-        (see progress.py); after a failure, what was read still goes out."""
+        (see progress.py); after a failure or a stop, what was read and the state it
+        reached still go out."""
         try:
             if finished:
                 activate_versions(self)
-                self.encoded_state_writer.write_final_state(self.state)
-            else:
-                self.encoded_state_writer.write_held_back(self.state)
+            self.encoded_state_writer.write_last(self.state)
         finally:
             self.message_writer.flush()
             self.prefetcher.close()
@@ -204,9 +207,10 @@ class TapTwilio(TapHooks):
                     self.logger.warning(line)
 
     def on_termination(self, signum: int) -> None:  # pragma: no cover
-        """SIGTERM/SIGINT: write the state so far, then stop with a non-zero exit code."""
+        """SIGTERM/SIGINT: write the state so far (at once: a stop may be followed by
+        SIGKILL), then stop with a non-zero exit code."""
         try:
-            self.encoded_state_writer.write_state(self.state)
+            self.encoded_state_writer.write_last(self.state)
         finally:
             raise Interrupted(signum)
 

@@ -32,9 +32,10 @@ SIZES = {
 # The modules that run the tap most, first: scripts/test.sh hands each worker a module at a
 # time in this order (pytest-xdist's --dist loadscope), so the two workers end together
 # rather than one waiting for the other's last long module.
-LONGEST_FIRST = ("test_reliability", "test_targets", "test_readme", "test_many_accounts",
-                 "test_writer", "test_options", "test_incremental", "test_bad_inputs",
-                 "test_extraction", "test_platform_streams")
+LONGEST_FIRST = ("test_reliability", "test_targets", "test_readme", "test_shards",
+                 "test_many_accounts", "test_state_volume", "test_writer", "test_options",
+                 "test_incremental", "test_bad_inputs", "test_extraction",
+                 "test_platform_streams", "test_pipe_recipe")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,6 +3,7 @@ the pages after a list's first are read ahead with the next accounts' lists."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sys
@@ -30,7 +31,7 @@ class FakeClock:
 
 
 class Stdout:
-    """`sys.stdout` whose bytes are kept, one STATE value per line read back."""
+    """`sys.stdout` whose bytes are kept, the STATE values read back."""
 
     def __init__(self) -> None:
         self.buffer = io.BytesIO()
@@ -40,7 +41,8 @@ class Stdout:
 
     def states(self) -> list[Any]:
         lines = self.buffer.getvalue().splitlines()
-        return [json.loads(line)["value"] for line in lines]
+        return [json.loads(line)["value"] for line in lines
+                if line.startswith(b'{"type":"STATE"')]
 
 
 def captured(monkeypatch: pytest.MonkeyPatch) -> Stdout:
@@ -71,22 +73,86 @@ def test_a_changed_state_waits_for_the_interval_then_the_next_ask(
     assert [s["bookmarks"]["calls"]["n"] for s in stdout.states()] == [1, 4]
 
 
-def test_a_held_back_state_is_written_at_a_failure_and_at_the_end(
+def test_the_last_state_is_written_at_once_and_also_when_unchanged(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The run's end and a stop write the state they reached, whatever the interval; a
+    STATE equal to the last one is written again only when RECORDs followed it."""
     stdout = captured(monkeypatch)
     clock = FakeClock()
-    writer = EncodedStateWriter(RecordBufferingWriter(), min_seconds=1.0, clock=clock)
+    message_writer = RecordBufferingWriter()
+    writer = EncodedStateWriter(message_writer, min_seconds=1.0, clock=clock)
     state: dict[str, Any] = {"bookmarks": {"calls": {"n": 1}}}
     writer.write_state(state)
-    writer.write_held_back(state)  # nothing held back: nothing written
     state["bookmarks"]["calls"]["n"] = 2
     writer.write_state(state)  # held back
-    writer.write_held_back(state)  # a failed run's end: written
+    writer.write_last(state)  # a stop: written at once
+    writer.write_last(state)  # the same, and a STATE is the last line: not again
+    message_writer.write_records("calls", [{"sid": "CA1"}], None, dt.datetime.now(dt.timezone.utc))
+    writer.write_last(state)  # RECORDs after the last STATE: the same state again
+    assert [s["bookmarks"]["calls"]["n"] for s in stdout.states()] == [1, 2, 2]
+
+
+def record_lines_of(size: int) -> list[dict[str, Any]]:
+    """Records whose RECORD lines are about `size` bytes in all."""
+    return [{"sid": f"SM{i:032d}", "body": "x" * 100} for i in range(size // 190)]
+
+
+def test_a_state_waits_for_a_share_of_record_bytes_since_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A STATE is at most `record_share` of the RECORD bytes written since the last one:
+    a large state waits for more records (and is not encoded again until then)."""
+    stdout = captured(monkeypatch)
+    message_writer = RecordBufferingWriter()
+    writer = EncodedStateWriter(message_writer, record_share=0.1)
+    when = dt.datetime.now(dt.timezone.utc)
+    state: dict[str, Any] = {"bookmarks": {"calls": {"n": 1, "pad": "p" * 1000}}}
+    writer.write_state(state)  # no records yet: held back
+    message_writer.write_records("messages", record_lines_of(5_000), None, when)
+    state["bookmarks"]["calls"]["n"] = 2
+    writer.write_state(state)  # about 500 bytes allowed: held back
+    message_writer.write_records("messages", record_lines_of(6_000), None, when)
     state["bookmarks"]["calls"]["n"] = 3
-    writer.write_state(state)  # held back again
-    writer.write_final_state(state)  # a finished run's end: written
-    assert [s["bookmarks"]["calls"]["n"] for s in stdout.states()] == [1, 2, 3]
+    writer.write_state(state)  # about 1,100 bytes allowed: written
+    state["bookmarks"]["calls"]["n"] = 4
+    writer.write_state(state)  # no records since: held back
+    message_writer.flush()
+    states = [json.loads(line) for line in stdout.buffer.getvalue().splitlines()
+              if line.startswith(b'{"type":"STATE"')]
+    assert [s["value"]["bookmarks"]["calls"]["n"] for s in states] == [3]
+    record_bytes = sum(len(line) + 1 for line in stdout.buffer.getvalue().splitlines()
+                       if line.startswith(b'{"type":"RECORD"'))
+    assert 10 * len(json.dumps(states[0]["value"], separators=(",", ":"))) <= record_bytes
+
+
+def test_partitions_without_a_bookmark_are_left_out_of_the_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A partition with only its context (a list without records) carries nothing: it is
+    not written, nor a stream left without anything; what carries a bookmark or progress
+    is written as it is."""
+    stdout = captured(monkeypatch)
+    writer = EncodedStateWriter(RecordBufferingWriter())
+    booked = {"context": {"account_sid": "AC1"}, "replication_key": "date_sent",
+              "replication_key_value": "2026-01-01T00:00:00+00:00"}
+    in_progress = {"context": {"account_sid": "AC2"},
+                   "progress_markers": {"replication_key": "date_sent",
+                                        "replication_key_value": "2026-01-02T00:00:00+00:00"}}
+    state: dict[str, Any] = {"bookmarks": {
+        "messages": {"partitions": [booked, {"context": {"account_sid": "AC3"}}, in_progress]},
+        "keys": {"partitions": [{"context": {"account_sid": "AC1"}}]},
+        "accounts": {},
+        "calls": {"replication_key": "start_time",
+                  "replication_key_value": "2026-01-03T00:00:00+00:00"},
+    }}
+    writer.write_last(state)
+    assert stdout.states() == [{"bookmarks": {
+        "messages": {"partitions": [booked, in_progress]},
+        "calls": {"replication_key": "start_time",
+                  "replication_key_value": "2026-01-03T00:00:00+00:00"},
+    }}]
+    assert len(state["bookmarks"]["messages"]["partitions"]) == 3  # the tap's own: untouched
 
 
 @pytest.fixture(scope="module")

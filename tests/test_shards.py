@@ -1,17 +1,24 @@
 """`account_shard`: N runs, each with one shard `K/N` of the accounts, together read what
-one full run reads, each account in exactly one of them, each with a state of its own.
+one full run reads, each account in exactly one of them, each with a state of its own; under
+Meltano, the N runs at once in one project (`meltano el --state-id`, as README shows), each
+resuming from its own state.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import subprocess
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.emulator import Emulator
-from tests.tap_runner import TapRun, run_tap
+from tests.tap_runner import TapRun, record_key, run_tap
+from tests.test_targets import MELTANO_SYS_DIR, e2e, meltano, meltano_command, meltano_env
 
 SHARDS = 3
 SIZES = {"calls": 30, "messages": 30, "conferences": 4, "notifications": 8, "recordings": 5,
@@ -112,3 +119,112 @@ def test_accounts_named_by_account_sids_are_sharded_too(runs) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert [r["sid"] for r in run.records["accounts"]] == [elsewhere]
     assert {r["account_sid"] for r in run.records["messages"]} == {elsewhere}
+
+
+# --- under Meltano: the shards at once in one project -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def meltano_project(tmp_path_factory) -> Iterator[Path]:
+    """`meltano install tap-twilio target-jsonl` in this checkout's project (plugins in the
+    tests' own .meltano/tests/, under the lock tests/test_targets.py takes too)."""
+    workdir = tmp_path_factory.mktemp("meltano-shards")
+    MELTANO_SYS_DIR.mkdir(parents=True, exist_ok=True)
+    with (MELTANO_SYS_DIR / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            meltano(["install", "tap-twilio", "target-jsonl"], meltano_env(workdir),
+                    workdir / "install.log", timeout=900)
+            yield workdir
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def state_id(shard: int) -> str:
+    return f"tap-twilio-shard-{shard}-of-{SHARDS}"
+
+
+def run_shards_at_once(emu: Emulator, workdir: Path, name: str) -> dict[int, Path]:
+    """`meltano el tap-twilio target-jsonl --state-id=tap-twilio-shard-K-of-N` for every K,
+    all started at once in one project; each shard's output folder."""
+    outputs, started = {}, []
+    for shard in range(1, SHARDS + 1):
+        outputs[shard] = workdir / name / f"shard-{shard}"
+        outputs[shard].mkdir(parents=True)
+        env = meltano_env(workdir, emu, TAP_TWILIO_ACCOUNT_SHARD=f"{shard}/{SHARDS}",
+                          TARGET_JSONL_DESTINATION_PATH=str(outputs[shard]))
+        log = workdir / f"{name}-shard-{shard}.log"
+        with log.open("w") as out:
+            started.append((log, subprocess.Popen(
+                [*meltano_command(), "el", "tap-twilio", "target-jsonl",
+                 f"--state-id={state_id(shard)}"],
+                cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out,
+                stderr=subprocess.STDOUT)))
+    for log, process in started:
+        assert process.wait(timeout=600) == 0, log.read_text()[-4000:]
+    return outputs
+
+
+def written(folder: Path) -> dict[str, list[dict]]:
+    """The records target-jsonl wrote, per stream."""
+    return {path.stem: [json.loads(line) for line in path.read_text().splitlines() if line]
+            for path in folder.glob("*.jsonl")}
+
+
+def meltano_state(workdir: Path, emu: Emulator, shard: int) -> dict:
+    log = workdir / f"state-{shard}.log"
+    completed = meltano(["state", "get", state_id(shard)], meltano_env(workdir, emu), log)
+    assert completed.returncode == 0
+    text = log.read_text()
+    return json.loads(text[text.index("{"):])["singer_state"]
+
+
+@e2e
+def test_shards_at_once_under_meltano_read_one_run_each_resuming_from_its_own_state(
+    runs, meltano_project,
+) -> None:
+    emu, full, _, _ = runs
+    assert full.returncode == 0, full.stderr[-2000:]
+    everyone = {emu.account_sid, *emu.subaccount_sids}
+    home = {sid: documented_shard(sid, SHARDS) for sid in everyone}
+
+    emu.clear_requests()
+    emu.latency = 0.1  # each shard's reading lasts longer than Meltano's start-up differs
+    try:
+        first = {shard: written(folder)
+                 for shard, folder in run_shards_at_once(emu, meltano_project, "first").items()}
+    finally:
+        emu.latency = 0.0
+    # At once: each shard's lists were read while the others' were.
+    spans = {}
+    for shard in first:
+        times = [r.started for r in emu.requests
+                 if r.account_sid in home and home[r.account_sid] == shard]
+        assert times, shard
+        spans[shard] = (min(times), max(times))
+    assert max(start for start, _ in spans.values()) < min(end for _, end in spans.values())
+    # Together, one run: every record of the full run once (no account in two shards).
+    for stream, records in full.records.items():
+        keys = Counter(record_key(stream, r) for shard in first.values()
+                       for r in shard.get(stream, []))
+        assert keys == Counter(record_key(stream, r) for r in records), stream
+    for shard, streams in first.items():
+        assert {r["sid"] for r in streams["accounts"]} == {
+            sid for sid in everyone if home[sid] == shard}
+        for stream, records in streams.items():
+            assert {home[account_of(stream, r)] for r in records} <= {shard}, stream
+
+    # Each shard's own state ID holds the bookmarks of its own accounts.
+    for shard in first:
+        state = meltano_state(meltano_project, emu, shard)
+        booked = {p["context"]["account_sid"] for p in state["bookmarks"]["messages"]["partitions"]}
+        assert booked and {home[sid] for sid in booked} == {shard}
+
+    # Again at once: each resumes from its own state (a shard given another's state, or
+    # none, would read its accounts' messages in full).
+    again = {shard: written(folder)
+             for shard, folder in run_shards_at_once(emu, meltano_project, "again").items()}
+    for shard, streams in again.items():
+        messages = streams.get("messages", [])
+        assert {home[r["account_sid"]] for r in messages} <= {shard}
+        assert len(messages) < len(first[shard]["messages"]) / 2, shard
