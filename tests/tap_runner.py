@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tap_twilio.streams import STREAM_TYPES
+from tests.emulator.table import LEGACY_STREAMS
+from tests.tap_lists import LIST_OF
 
 REPO = Path(__file__).resolve().parent.parent
 PRIMARY_KEYS = {cls.name: tuple(cls.primary_keys) for cls in STREAM_TYPES}
@@ -29,7 +31,10 @@ def record_key(stream: str, record: dict) -> tuple:
 
 
 def truth(emulator: Any, stream: str, **filters: str) -> list[dict]:
-    """What Twilio (the emulator) lists in total for a stream with the tap's defaults."""
+    """What Twilio (the emulator) lists in total for a stream with the tap's defaults: the
+    2010 API's hand-written lists by resource, the others by the list the stream's row names."""
+    if stream not in LEGACY_STREAMS:
+        return emulator.platform_truth(LIST_OF[stream], **filters)
     return emulator.truth(TRUTH_NAME.get(stream, stream),
                           **{**TRUTH_FILTERS.get(stream, {}), **filters})
 
