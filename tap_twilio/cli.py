@@ -23,18 +23,18 @@ from singer_sdk.exceptions import (
     RetriableAPIError,
 )
 
-from tap_twilio.http import url_origin
 from tap_twilio.inputs import check_input_files, missing_input_file, redact
 from tap_twilio.logs import pass_log_level_to_sdk
 from tap_twilio.settings import SettingError
 from tap_twilio.tap import Interrupted, TapTwilio
+from tap_twilio.twilio.http import FatalError, RetriableError, url_origin
 
 
 def one_line(exc: BaseException) -> str:
     """What went wrong, in one line a user can act on (never a traceback)."""
     if isinstance(exc, ConfigValidationError):
         return "invalid config: " + "; ".join(exc.errors or [str(exc)])
-    if isinstance(exc, RetriableAPIError):
+    if isinstance(exc, (RetriableError, RetriableAPIError)):
         text = f"gave up retrying: {exc}; Twilio kept failing, run again later"
     elif isinstance(exc, requests.Timeout):
         text = (f"gave up retrying: Twilio did not answer in time ({type(exc).__name__}); "
@@ -48,7 +48,7 @@ def one_line(exc: BaseException) -> str:
         text = f"a config, state or catalog file is not valid JSON ({exc})"
     elif isinstance(exc, MappingError):
         text = f"stream_maps: {with_cause(exc)}"
-    elif isinstance(exc, (SettingError, FatalAPIError, OSError)):
+    elif isinstance(exc, (SettingError, FatalError, FatalAPIError, OSError)):
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"

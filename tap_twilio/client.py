@@ -22,25 +22,29 @@ import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import SchemaDirectory, StreamSchema
-from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import schemas, sdk_compat
-from tap_twilio.concurrency import walk_in_parallel
-from tap_twilio.families import API_2010, ApiFamily
 from tap_twilio.history import exported_pages
-from tap_twilio.hosts import Hosts
-from tap_twilio.http import (
+from tap_twilio.output.progress import StreamProgress
+from tap_twilio.prefetching import PrefetchHooks
+from tap_twilio.retries import RetryHooks
+from tap_twilio.settings import log_level_param
+from tap_twilio.twilio.concurrency import walk_in_parallel
+from tap_twilio.twilio.families import API_2010, ApiFamily
+from tap_twilio.twilio.hosts import Hosts
+from tap_twilio.twilio.http import (
     HostUnreachable,
     ResourceUnavailable,
+    RetriableError,
     decode_json,
     no_server_reason,
     read_body,
     response_error,
     url_origin,
 )
-from tap_twilio.planning import (
+from tap_twilio.twilio.planning import (
     DateFilter,
     ListQuery,
     ListRules,
@@ -48,13 +52,9 @@ from tap_twilio.planning import (
     ask_for_everything,
     asked_one_by_one,
     plan_list,
-    reading_window,
 )
-from tap_twilio.prefetching import PrefetchHooks
-from tap_twilio.progress import StreamProgress
-from tap_twilio.retries import RetryHooks
-from tap_twilio.settings import log_level_param
-from tap_twilio.walking import ListShape, ListWalker
+from tap_twilio.twilio.walking import ListShape, ListWalker
+from tap_twilio.twilio.window import reading_window
 
 
 class TwilioStream(PrefetchHooks, RetryHooks):
@@ -296,7 +296,7 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         try:
             return decode_json(content)
         except msgspec.DecodeError as exc:
-            raise RetriableAPIError(
+            raise RetriableError(
                 f"incomplete JSON in a {response.status_code} answer ({exc})", response
             ) from None
 

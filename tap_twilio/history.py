@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from singer_sdk.helpers.types import Context
 
-from tap_twilio.bulkexport import (
+from tap_twilio.twilio.bulkexport import (
     EXPORT_TYPES,
     HOST,
     ExportHttp,
@@ -23,9 +23,9 @@ from tap_twilio.bulkexport import (
     export_unreachable,
     first_listed_day,
 )
-from tap_twilio.hosts import Hosts
-from tap_twilio.http import twilio_error_text
-from tap_twilio.planning import reading_window
+from tap_twilio.twilio.hosts import Hosts
+from tap_twilio.twilio.http import twilio_error_text
+from tap_twilio.twilio.window import reading_window
 
 if TYPE_CHECKING:
     from tap_twilio.client import TwilioStream

@@ -15,8 +15,8 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
 from tap_twilio import sdk_compat
-from tap_twilio.output import PageOutput
-from tap_twilio.transform import RecordTransformer
+from tap_twilio.output.transform import RecordTransformer
+from tap_twilio.output.writer import PageOutput
 
 
 class PagePathHooks(RESTStream[str]):

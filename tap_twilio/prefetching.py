@@ -18,11 +18,11 @@ from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.types import Context
 
 from tap_twilio import sdk_compat
-from tap_twilio.concurrency import Fetches, FirstPagePrefetcher, PagesAhead
+from tap_twilio.output.transform import TransformError
 from tap_twilio.page_path import PagePathHooks
-from tap_twilio.planning import ListQuery, ListRules, ReadSettings
-from tap_twilio.transform import TransformError
-from tap_twilio.walking import ListWalker
+from tap_twilio.twilio.concurrency import Fetches, FirstPagePrefetcher, PagesAhead
+from tap_twilio.twilio.planning import ListQuery, ListRules, ReadSettings
+from tap_twilio.twilio.walking import ListWalker
 
 # Pages after a list's first one fetched ahead, for a list walked link by link: memory
 # stays at this many pages more per list ahead.

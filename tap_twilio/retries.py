@@ -10,7 +10,12 @@ from typing import Any
 import backoff
 from singer_sdk import RESTStream
 
-from tap_twilio.http import RETRIED_EXCEPTIONS, backoff_waits, describe_failure, retry_after_seconds
+from tap_twilio.twilio.http import (
+    RETRIED_EXCEPTIONS,
+    backoff_waits,
+    describe_failure,
+    retry_after_seconds,
+)
 
 
 class RetryHooks(RESTStream[str]):

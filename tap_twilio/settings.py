@@ -6,21 +6,35 @@ expected, so a user sees what to fix without a stack trace.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
 
-SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
-API_KEY_PATTERN = re.compile(r"^SK[0-9a-fA-F]{32}$")
-LAST_N_DAYS_PATTERN = re.compile(r"^\s*([0-9]+)\s*(days?)?\s*$", re.IGNORECASE)
-PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{1,14}$")
-HOST_LABEL = re.compile(r"[a-z0-9][a-z0-9-]*")
+from tap_twilio.twilio.window import (
+    SettingError,
+    configured_end,
+    configured_start,
+    expect,
+    parse_date_setting,
+    parse_last_n_days,
+    shown,
+)
+
+__all__ = ["SettingError", "configured_end", "configured_start", "expect", "parse_date_setting",
+           "parse_last_n_days", "shown"]
+
+# Patterns of the JSON Schema (Python's `re`, as jsonschema applies them).
+SID_PATTERN = r"^AC[0-9a-fA-F]{32}$"
+API_KEY_PATTERN = r"^SK[0-9a-fA-F]{32}$"
+PHONE_PATTERN = r"^\+[1-9][0-9]{1,14}$"
+HOST_LABEL_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+URL_PATTERN = r"^https?://"
+LAST_N_DAYS_TEXT = r"^\s*0*[1-9][0-9]*\s*([dD][aA][yY][sS]?)?\s*$"
+LOG_LEVEL_TEXT = r"^([eE][rR][rR][oO][rR]|[wW][aA][rR][nN][iI][nN][gG]|0|1)$"
 SHARD_PATTERN = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]+)\s*$")
 CALL_STATUSES = (
     "queued",
@@ -32,7 +46,7 @@ CALL_STATUSES = (
     "no-answer",
     "canceled",
 )
-LOG_LEVELS = {"error": "0", "0": "0", "warning": "1", "1": "1"}
+LOG_LEVELS = {"error": "0", "0": "0", "warning": "1", "1": "1"}  # setting -> `Log`
 USAGE_GRANULARITIES = {
     "daily": "Daily",
     "monthly": "Monthly",
@@ -50,17 +64,16 @@ DEFAULT_FLATTENING_MAX_DEPTH = 1
 # A setting a user may give as a JSON number or a string (`30` or "30Days", `0` or "error").
 # Not "integer": the SDK would then parse its environment variable as a number, and
 # TAP_TWILIO_LAST_N_DAYS=30Days would fail before the tap could say what it expects.
-STRING_OR_NUMBER = th.CustomType({"type": ["string", "number"]})
-
-
-class SettingError(ValueError):
-    """A setting has a value the tap cannot use; the message is one line for the user."""
+# JSON Schema applies `pattern` to strings only, the bounds and `multipleOf` to numbers only.
+def string_or_number(text_pattern: str, **bounds: int) -> th.CustomType:
+    return th.CustomType({"type": ["string", "number"], "pattern": text_pattern,
+                          "multipleOf": 1, **bounds})
 
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "account_sid",
-        th.StringType,
+        th.StringType(pattern=SID_PATTERN),
         required=True,
         description="Account SID of the main account: `AC` followed by 32 hex digits.",
         examples=["AC0123456789abcdef0123456789abcdef"],
@@ -74,7 +87,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "api_key_sid",
-        th.StringType,
+        th.StringType(pattern=API_KEY_PATTERN),
         description="API key SID (`SK` + 32 hex digits), used with `api_key_secret` "
         "instead of the Auth Token.",
     ),
@@ -98,7 +111,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "account_sids",
-        th.ArrayType(th.StringType),
+        th.ArrayType(th.StringType(pattern=SID_PATTERN)),
         description="Read only these accounts (SIDs of the main account or its "
         "subaccounts), e.g. to fan out one run per account.",
     ),
@@ -112,13 +125,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "to",
-        th.StringType,
+        th.StringType(pattern=PHONE_PATTERN),
         description="Only calls and messages sent to this phone number (E.164, e.g. "
         "`+15558675310`), sent as `To`.",
     ),
     th.Property(
         "from",
-        th.StringType,
+        th.StringType(pattern=PHONE_PATTERN),
         description="Only calls and messages sent from this phone number (E.164), sent "
         "as `From`.",
     ),
@@ -130,7 +143,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "last_n_days",
-        STRING_OR_NUMBER,
+        string_or_number(LAST_N_DAYS_TEXT, minimum=1),
         description="How far back to read: `30` (a number or a string), `30Day` or `30Days` "
         "(any case). Becomes each stream's server-side date filter.",
     ),
@@ -147,14 +160,14 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "lookback_days",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=400),
         default=DEFAULT_LOOKBACK_DAYS,
         description="Days re-read before each incremental bookmark, to pick up records "
         "Twilio changed after they were first read (message status, call price).",
     ),
     th.Property(
         "log",
-        STRING_OR_NUMBER,
+        string_or_number(LOG_LEVEL_TEXT, minimum=0, maximum=1),
         description="Notifications log level: `error` (or `0`) or `warning` (or `1`), "
         "sent as `Log`.",
     ),
@@ -173,21 +186,21 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "region",
-        th.StringType,
+        th.StringType(pattern=HOST_LABEL_PATTERN),
         description="Twilio region to reach every API in, e.g. `ie1` or `au1` (hosts "
         "`{product}.{edge}.{region}.twilio.com`, as Twilio's own clients take it).",
         examples=["ie1", "au1"],
     ),
     th.Property(
         "edge",
-        th.StringType,
+        th.StringType(pattern=HOST_LABEL_PATTERN),
         description="Twilio edge location, e.g. `dublin` or `sydney` (with no `region`, "
         "Twilio's `us1`).",
         examples=["dublin", "sydney"],
     ),
     th.Property(
         "base_url",
-        th.StringType,
+        th.StringType(pattern=URL_PATTERN),
         description="One URL every Twilio host is reached through (a proxy, the project's "
         "emulator): `https://studio.twilio.com/v2/Flows` is asked as "
         "`{base_url}/studio.twilio.com/v2/Flows`, and the links Twilio returns are followed "
@@ -196,13 +209,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "page_size",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
         default=MAX_PAGE_SIZE,
         description="Records per request, 1-1000 (`PageSize`). Larger pages are faster.",
     ),
     th.Property(
         "max_concurrency",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=32),
         default=8,
         description="Requests in flight at once per stream (date slices, or parts of a full "
         "history, read in parallel), and lists of the next accounts read ahead; at most this "
@@ -228,19 +241,19 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_retries",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=100),
         default=8,
         description="Retries of a request that failed transiently (429, 5xx, network).",
     ),
     th.Property(
         "max_retry_seconds",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=86400),
         default=600,
         description="Longest total time spent retrying one request, in seconds.",
     ),
     th.Property(
         "request_timeout",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=3600),
         default=120,
         description="Seconds to wait for Twilio's answer to one request.",
     ),
@@ -261,6 +274,27 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
 ).to_dict()
 
+# What each setting the schema constrains expects, said when a value breaks the schema.
+EXPECTED = {
+    "account_sid": "'AC' followed by 32 hex digits",
+    "api_key_sid": "'SK' followed by 32 hex digits",
+    "account_sids": "Account SIDs ('AC' + 32 hex digits)",
+    "to": "an E.164 phone number such as '+15558675310'",
+    "from": "an E.164 phone number such as '+15558675310'",
+    "status": "one of " + ", ".join(CALL_STATUSES),
+    "last_n_days": "a positive number of days such as '30', '30Day' or '30Days'",
+    "log": "'error' (or 0) or 'warning' (or 1)",
+    "usage_records_granularity": "one of " + ", ".join(USAGE_GRANULARITIES),
+    "region": "a lower-case name such as `ie1`",
+    "edge": "a lower-case name such as `dublin`",
+    "base_url": "a URL starting with https://",
+    **{name: f"a whole number from {low} to {high}" for name, (low, high) in {
+        "page_size": (1, MAX_PAGE_SIZE), "lookback_days": (0, 400), "max_concurrency": (1, 32),
+        "max_retries": (0, 100), "max_retry_seconds": (1, 86400), "request_timeout": (1, 3600),
+    }.items()},
+}
+MISSING = {"account_sid": "your Account SID ('AC' + 32 hex digits)"}
+
 
 def add_flattening_default(config_schema: dict[str, Any]) -> None:
     """Give the SDK's `flattening_max_depth` setting a default, so that
@@ -273,30 +307,6 @@ def add_flattening_default(config_schema: dict[str, Any]) -> None:
         "fields the schemas declare (`capabilities__voice`, ...); objects of free-form keys "
         "(`subresource_uris`) stay JSON text.",
     }
-
-
-def shown(value: Any) -> str:
-    """A setting's value as the user wrote it: numbers bare (JSON's 2.5 arrives as a
-    Decimal), strings quoted."""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return str(value)
-    return repr(value)
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise SettingError(message)
-
-
-def parse_last_n_days(value: str | int) -> int:
-    """`30`, `30Day`, `30Days` (any case) -> 30."""
-    match = LAST_N_DAYS_PATTERN.match(str(value))
-    if not match or int(match.group(1)) < 1:
-        raise SettingError(
-            f"last_n_days: got {shown(value)}, expected a positive number of days such as "
-            "'30', '30Day' or '30Days'"
-        )
-    return int(match.group(1))
 
 
 def parse_account_shard(value: Any) -> tuple[int, int]:
@@ -323,37 +333,6 @@ def in_account_shard(config: Mapping[str, Any], account_sid: str) -> bool:
         return True
     shard, count = parse_account_shard(config["account_shard"])
     return account_shard_of(account_sid, count) == shard
-
-
-def parse_date_setting(name: str, value: str) -> dt.datetime:
-    """An ISO 8601 date or date-time setting, as an aware UTC datetime."""
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise SettingError(
-            f"{name}: got {value!r}, expected an ISO 8601 date such as '2024-01-31' or "
-            "'2024-01-31T00:00:00Z'"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
-
-
-def configured_start(config: Mapping[str, Any], today: dt.date) -> dt.date | None:
-    """The first day to read: the later of `last_n_days` back from today and `start_date`."""
-    starts = []
-    if config.get("last_n_days") is not None:
-        starts.append(today - dt.timedelta(days=parse_last_n_days(config["last_n_days"])))
-    if config.get("start_date"):
-        starts.append(parse_date_setting("start_date", config["start_date"]).date())
-    return max(starts) if starts else None
-
-
-def configured_end(config: Mapping[str, Any]) -> dt.date | None:
-    """The last day to read, if the user bounded the window."""
-    if config.get("end_date"):
-        return parse_date_setting("end_date", config["end_date"]).date()
-    return None
 
 
 def log_level_param(value: str | int) -> str:

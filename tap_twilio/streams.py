@@ -19,10 +19,10 @@ from typing import Any
 from singer_sdk.helpers.types import Context
 
 from tap_twilio.client import TwilioStream
-from tap_twilio.families import API_2010, API_META
-from tap_twilio.planning import DateFilter, ListQuery
+from tap_twilio.output.transform import to_rfc3339
 from tap_twilio.settings import USAGE_GRANULARITIES, SettingError, in_account_shard
-from tap_twilio.transform import to_rfc3339
+from tap_twilio.twilio.families import API_2010, API_META
+from tap_twilio.twilio.planning import DateFilter, ListQuery
 from tap_twilio.versions import give_versions
 
 

@@ -12,18 +12,18 @@ import click
 from singer_sdk import Stream
 from singer_sdk.mapper import RemoveRecordTransform
 
-from tap_twilio.bulkexport import DailyAllowance
 from tap_twilio.client import TwilioStream
-from tap_twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
-from tap_twilio.http import TooManyRequests
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.logs import quiet_sdk_logging
-from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
-from tap_twilio.progress import log_connection_test, log_run_summary
+from tap_twilio.output.progress import log_connection_test, log_run_summary
+from tap_twilio.output.writer import EncodedStateWriter, RecordBufferingWriter
 from tap_twilio.sdk_compat import TapHooks, use_state_writer
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
 from tap_twilio.stream_maps import check_stream_maps
 from tap_twilio.streams import STREAM_TYPES
+from tap_twilio.twilio.bulkexport import DailyAllowance
+from tap_twilio.twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
+from tap_twilio.twilio.http import TooManyRequests
 from tap_twilio.validation import (
     settings_warnings,
     unknown_settings,

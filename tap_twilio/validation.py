@@ -1,6 +1,7 @@
 """Checks of the settings: each raises `SettingError` with one line that names the setting
 and what was expected, or returns a warning where the value may be meant (Twilio adds usage
-categories). The settings themselves are declared in `settings.py`.
+categories). What the settings' JSON Schema (settings.py) can say is checked against it;
+code checks only what it cannot.
 """
 
 from __future__ import annotations
@@ -11,21 +12,17 @@ from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
 
+import jsonschema
+
 from tap_twilio.settings import (
-    API_KEY_PATTERN,
-    CALL_STATUSES,
-    HOST_LABEL,
-    LOG_LEVELS,
-    MAX_PAGE_SIZE,
-    PHONE_PATTERN,
-    SID_PATTERN,
+    CONFIG_SCHEMA,
+    EXPECTED,
+    MISSING,
     USAGE_CATEGORIES_FILE,
-    USAGE_GRANULARITIES,
     SettingError,
     expect,
     parse_account_shard,
     parse_date_setting,
-    parse_last_n_days,
     shown,
 )
 
@@ -119,77 +116,51 @@ def unmatched_filters(
     return lines
 
 
-def _check_int(config: Mapping[str, Any], name: str, low: int, high: int) -> None:
-    value = config.get(name)
-    if value is None:
-        return
-    expect(
-        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-        f"{name}: got {shown(value)}, "
-        f"expected a whole number from {low} to {high}",
-    )
+@cache
+def schema_validator() -> jsonschema.protocols.Validator:
+    validator: jsonschema.protocols.Validator = jsonschema.Draft7Validator(CONFIG_SCHEMA)
+    return validator
+
+
+def schema_error(config: Mapping[str, Any]) -> SettingError | None:
+    """The first setting (in the schema's order) whose value breaks what the settings' JSON
+    Schema declares (a pattern, an enum, a range), as one line; the SDK's own validation
+    says the rest (a boolean of the wrong type, ...)."""
+    order = {name: i for i, name in enumerate(CONFIG_SCHEMA["properties"])}
+    errors = []
+    for error in schema_validator().iter_errors(dict(config)):
+        if error.validator == "required":
+            name = str(error.message).split("'")[1]
+            if name in MISSING:
+                errors.append((order.get(name, 0), f"{name}: missing, expected {MISSING[name]}"))
+        elif error.path and error.path[0] in EXPECTED:
+            name = str(error.path[0])
+            errors.append((order[name], f"{name}: got {shown(error.instance)}, expected "
+                                        f"{EXPECTED[name]}"))
+    return SettingError(min(errors)[1]) if errors else None
 
 
 def validate_settings(config: Mapping[str, Any]) -> None:
-    """Check every setting the tap reads; raise `SettingError` on the first bad one."""
-    sid = config.get("account_sid")
-    expect(bool(sid), "account_sid: missing, expected your Account SID ('AC' + 32 hex digits)")
-    expect(
-        isinstance(sid, str) and bool(SID_PATTERN.match(sid)),
-        f"account_sid: got {sid!r}, expected 'AC' followed by 32 hex digits",
-    )
-    key_sid, key_secret = config.get("api_key_sid"), config.get("api_key_secret")
-    if key_sid or key_secret:
+    """Check every setting the tap reads; raise `SettingError` on the first bad one: what
+    the JSON Schema says first, then what it cannot (settings that go together, a usage
+    category close to a known one, the dates and their order)."""
+    error = schema_error(config)
+    if error is not None:
+        raise error
+    if config.get("api_key_sid") or config.get("api_key_secret"):
         expect(
-            bool(key_sid and key_secret),
+            bool(config.get("api_key_sid") and config.get("api_key_secret")),
             "api_key_sid / api_key_secret: give both, or neither and use auth_token",
-        )
-        expect(
-            bool(API_KEY_PATTERN.match(str(key_sid))),
-            f"api_key_sid: got {key_sid!r}, expected 'SK' followed by 32 hex digits",
         )
     else:
         expect(
             bool(config.get("auth_token")),
             "auth_token: missing, expected the Auth Token (or api_key_sid and api_key_secret)",
         )
-    for sid_item in config.get("account_sids") or []:
-        expect(
-            isinstance(sid_item, str) and bool(SID_PATTERN.match(sid_item)),
-            f"account_sids: got {sid_item!r}, expected Account SIDs ('AC' + 32 hex digits)",
-        )
     if config.get("account_shard") is not None:
         parse_account_shard(config["account_shard"])
-    for name in ("to", "from"):
-        value = config.get(name)
-        if value is not None:
-            expect(
-                isinstance(value, str) and bool(PHONE_PATTERN.match(value)),
-                f"{name}: got {value!r}, expected an E.164 phone number such as '+15558675310'",
-            )
-    status = config.get("status")
-    if status is not None:
-        expect(
-            status in CALL_STATUSES,
-            f"status: got {status!r}, expected one of {', '.join(CALL_STATUSES)}",
-        )
-    log = config.get("log")
-    if log is not None:
-        expect(
-            str(log).lower() in LOG_LEVELS,
-            f"log: got {shown(log)}, expected 'error' (or 0) or 'warning' (or 1)",
-        )
     if config.get("category") is not None:
         check_category(config["category"])  # its warning is given by settings_warnings
-    granularity = config.get("usage_records_granularity")
-    if granularity is not None:
-        expect(
-            granularity in USAGE_GRANULARITIES,
-            f"usage_records_granularity: got {granularity!r}, expected one of "
-            f"{', '.join(USAGE_GRANULARITIES)}",
-        )
-    if config.get("last_n_days") is not None:
-        parse_last_n_days(config["last_n_days"])
     start = end = None
     if config.get("start_date"):
         start = parse_date_setting("start_date", config["start_date"])
@@ -198,23 +169,3 @@ def validate_settings(config: Mapping[str, Any]) -> None:
         end = parse_date_setting("end_date", config["end_date"])
     if start and end:
         expect(start <= end, "end_date: must not be before start_date")
-    _check_int(config, "page_size", 1, MAX_PAGE_SIZE)
-    _check_int(config, "lookback_days", 0, 400)
-    _check_int(config, "max_concurrency", 1, 32)
-    _check_int(config, "max_retries", 0, 100)
-    _check_int(config, "max_retry_seconds", 1, 86400)
-    _check_int(config, "request_timeout", 1, 3600)
-    url = config.get("base_url")
-    if url is not None:
-        expect(
-            isinstance(url, str) and url.startswith(("http://", "https://")),
-            f"base_url: got {url!r}, expected a URL starting with https://",
-        )
-    for name in ("region", "edge"):
-        value = config.get(name)
-        if value is not None:
-            expect(
-                isinstance(value, str) and HOST_LABEL.fullmatch(value) is not None,
-                f"{name}: got {value!r}, expected a lower-case name such as "
-                + ("`ie1`" if name == "region" else "`dublin`"),
-            )

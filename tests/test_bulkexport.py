@@ -15,7 +15,7 @@ import pytest
 import requests
 from requests.auth import HTTPBasicAuth
 
-from tap_twilio.bulkexport import export_unreachable
+from tap_twilio.twilio.bulkexport import export_unreachable
 from tests.emulator import Emulator
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.test_fidelity import expected_value

@@ -12,8 +12,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from tap_twilio.concurrency import AdaptiveLimiter
 from tap_twilio.streams import DEFAULT_STREAM_NAMES
+from tap_twilio.twilio.concurrency import AdaptiveLimiter
 from tests.emulator import Emulator
 from tests.tap_runner import catalog_selecting, run_tap
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tap_twilio.concurrency import FirstPagePrefetcher, PagesAhead
-from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
+from tap_twilio.output.writer import EncodedStateWriter, RecordBufferingWriter
+from tap_twilio.twilio.concurrency import FirstPagePrefetcher, PagesAhead
 from tests.emulator import Emulator
 from tests.tap_runner import catalog_selecting, most_in_flight, run_tap
 

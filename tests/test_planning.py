@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from tap_twilio.planning import (
+from tap_twilio.twilio.planning import (
     DateFilter,
     ListRules,
     ReadSettings,
-    Window,
     plan_list,
-    reading_window,
     seed_walks,
     slice_queries,
 )
+from tap_twilio.twilio.window import Window, reading_window
 
 TODAY = dt.date(2026, 6, 30)
 URL = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tap_twilio.hosts import Hosts
 from tap_twilio.streams import STREAM_TYPES, TABLE
+from tap_twilio.twilio.hosts import Hosts
 from tests.emulator import Emulator
 from tests.emulator.table import LEGACY_STREAMS, load_streams
 from tests.emulator.values import DAY, parse_record_ts

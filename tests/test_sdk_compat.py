@@ -38,7 +38,7 @@ def test_no_other_module_uses_a_private_sdk_name() -> None:
     private = sdk_private_names() | {"_tap", "_state", "_process_record", "_ready_to_log",
                                      "_pop", "_write_record_message", "_sync_records"}
     found = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         if path.name == "sdk_compat.py":
             continue
         text = path.read_text()
@@ -54,7 +54,7 @@ def test_the_tap_overrides_no_method_the_sdk_marks_final() -> None:
     from singer_sdk.contrib.msgspec import MsgSpecWriter
 
     from tap_twilio.client import TwilioStream
-    from tap_twilio.output import RecordBufferingWriter
+    from tap_twilio.output.writer import RecordBufferingWriter
     from tap_twilio.streams import STREAM_TYPES
     from tap_twilio.tap import TapTwilio
 

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
+from tap_twilio.output.transform import RecordTransformer
 from tap_twilio.schemas import load_schema, stream_names
-from tap_twilio.transform import RecordTransformer
 from tests.test_schemas import SPEC_DIR, STREAMS
 from tests.test_transform import FORMAT_CHECKER
 

@@ -1,4 +1,4 @@
-"""Value conversions of tap_twilio.transform, and whole records validated against the schemas."""
+"""Value conversions of tap_twilio.output.transform, and whole records checked by schema."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tap_twilio.schemas import load_schema, stream_names
-from tap_twilio.transform import (
+from tap_twilio.output.transform import (
     RecordTransformer,
     TransformError,
     build_transformer,
@@ -27,6 +26,7 @@ from tap_twilio.transform import (
     to_integer,
     to_rfc3339,
 )
+from tap_twilio.schemas import load_schema, stream_names
 from tests.test_schemas import STREAMS as SCHEMA_STREAMS
 
 # jsonschema checks "date-time" only when rfc3339-validator is installed: check it ourselves.

@@ -21,7 +21,7 @@ from singer_sdk.singerlib import (
     StateMessage,
 )
 
-from tap_twilio.output import EncodedStateWriter, RecordBufferingWriter
+from tap_twilio.output.writer import EncodedStateWriter, RecordBufferingWriter
 from tap_twilio.streams import DEFAULT_STREAM_NAMES, STREAM_TYPES
 from tests.tap_runner import TapRun, catalog_selecting, record_key, run_tap, truth
 
@@ -320,7 +320,7 @@ def test_the_page_path_does_per_page_what_the_sdk_loop_does_per_record(
 ) -> None:
     """Each page's records converted, given the partition's keys they lack, written, counted;
     the bookmark given the page's latest dated record only; a STATE every `state_every`."""
-    from tap_twilio.output import PageOutput
+    from tap_twilio.output.writer import PageOutput
 
     raw_stdout = unbuffered_stdout(monkeypatch)
     writer = RecordBufferingWriter()

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tap_twilio.settings import configured_end, configured_start, parse_last_n_days
-from tap_twilio.transform import to_rfc3339
+from tap_twilio.output.transform import to_rfc3339
+from tap_twilio.twilio.window import Window
 
 PAGES_PER_WALK = 2  # pages (of those after the first) per walk of a full history, at least
 
@@ -113,37 +113,12 @@ class ReadSettings:
 
 
 @dataclass(frozen=True)
-class Window:
-    """First and last day to read (None: unbounded), and whether `last_n_days` set the first:
-    then it always reaches Twilio as the date filter, as its documentation says, even where
-    one unfiltered page would do."""
-
-    start: dt.date | None
-    end: dt.date | None
-    by_last_n_days: bool = False
-
-
-@dataclass(frozen=True)
 class Plan:
     """The queries that together list a partition, and the day a window was moved up to
     because Twilio keeps no older records (None: not moved)."""
 
     queries: list[ListQuery]
     clamped_to: dt.date | None = None
-
-
-def reading_window(
-    config: Mapping[str, Any], bookmark: dt.date | None, lookback: dt.timedelta,
-    today: dt.date,
-) -> Window:
-    """The settings' window, started at the bookmark less the lookback when there is one."""
-    start = configured_start(config, today)
-    if bookmark is not None:
-        resume = bookmark - lookback
-        start = max(start, resume) if start else resume
-    days = config.get("last_n_days")
-    by_option = days is not None and start == today - dt.timedelta(days=parse_last_n_days(days))
-    return Window(start, configured_end(config), by_option)
 
 
 def plan_list(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tap_twilio.values import (
+from tap_twilio.output.values import (
     CLOCK_UTC,
     DAY_PART,
     MONTHS,

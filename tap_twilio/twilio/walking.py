@@ -19,11 +19,11 @@ from functools import partial
 from logging import Logger
 from typing import Any
 
-from tap_twilio.concurrency import run_all, walk_in_parallel
-from tap_twilio.families import ApiFamily, page_records
-from tap_twilio.hosts import Hosts
-from tap_twilio.http import TwilioAPIError
-from tap_twilio.planning import (
+from tap_twilio.twilio.concurrency import run_all, walk_in_parallel
+from tap_twilio.twilio.families import ApiFamily, page_records
+from tap_twilio.twilio.hosts import Hosts
+from tap_twilio.twilio.http import TwilioAPIError
+from tap_twilio.twilio.planning import (
     DateFilter,
     ListQuery,
     Seed,

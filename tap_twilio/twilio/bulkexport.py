@@ -28,7 +28,7 @@ import msgspec
 import requests
 from requests.auth import AuthBase
 
-from tap_twilio.concurrency import walk_in_parallel
+from tap_twilio.twilio.concurrency import walk_in_parallel
 
 HOST = "bulkexports.twilio.com"
 EXPORT_TYPES = {"messages": "Messages", "calls": "Calls"}  # stream -> BulkExport's type

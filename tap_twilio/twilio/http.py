@@ -1,7 +1,6 @@
 """Talking to Twilio over HTTP: its errors, which failures are worth a retry, how long to wait.
 
-The stream (client.py) plugs these into the SDK's hooks (`validate_response`,
-`request_decorator`, `backoff_wait_generator`); nothing here knows a stream.
+The list reader (reader.py) sends each request with these; nothing here knows a stream.
 """
 
 from __future__ import annotations
@@ -18,11 +17,23 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+
+class RetriableError(Exception):
+    """A failure a retry may fix (429, 5xx, a body cut off); `response` is Twilio's answer."""
+
+    def __init__(self, message: str, response: requests.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class FatalError(Exception):
+    """A failure no retry can fix; the text is for the user."""
+
 
 RETRIED_EXCEPTIONS = (
     ConnectionResetError,
-    RetriableAPIError,
+    RetriableError,
     requests.exceptions.Timeout,
     requests.exceptions.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
@@ -31,12 +42,12 @@ RETRIED_EXCEPTIONS = (
 decode_json = msgspec.json.Decoder().decode
 
 
-class TooManyRequests(RetriableAPIError):
+class TooManyRequests(RetriableError):
     """429 (code 20429): the account has too many requests in flight; retried, and the
     account's requests in flight are lowered (see `concurrency.AdaptiveLimiter`)."""
 
 
-class TwilioAPIError(FatalAPIError):
+class TwilioAPIError(FatalError):
     """Twilio refused a request for a reason a retry cannot fix; the text is for the user."""
 
 
@@ -44,7 +55,7 @@ class ResourceUnavailable(TwilioAPIError):
     """403/404 on a subaccount's resource: that resource is skipped, the run goes on."""
 
 
-class HostUnreachable(FatalAPIError):
+class HostUnreachable(FatalError):
     """The first request to a host found no server there (connection refused, unknown host,
     failed TLS): a wrong URL that no retry can fix, so the run stops at once."""
 
@@ -115,7 +126,7 @@ def response_error(
     if status == HTTPStatus.TOO_MANY_REQUESTS:
         return TooManyRequests(twilio_error_text(response), response)
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        return RetriableAPIError(twilio_error_text(response), response)
+        return RetriableError(twilio_error_text(response), response)
     if status < HTTPStatus.BAD_REQUEST:
         return None
     text = twilio_error_text(response)
@@ -180,7 +191,7 @@ def backoff_waits() -> Generator[float, BaseException | None, None]:
 
 def describe_failure(exc: BaseException | None) -> str:
     """One line for a failed attempt, without URLs (they may carry phone numbers)."""
-    if isinstance(exc, RetriableAPIError):
+    if isinstance(exc, RetriableError):
         return str(exc)
     if exc is None:
         return "an unknown error"
