@@ -63,13 +63,15 @@ MUTATIONS = [
     Mutation(
         "dropped date filter (video_rooms)",
         TABLE,
-        '"date_filter": {\n        "lower": "DateCreatedAfter",\n'
-        '        "upper": "DateCreatedBefore",\n        "format": "date-time"\n      },\n'
-        '      "replication_key": "date_created",\n      "selected_by_default": false,\n'
-        '      "schema": "video_rooms.json"',
-        '"date_filter": null,\n'
-        '      "replication_key": "date_created",\n      "selected_by_default": false,\n'
-        '      "schema": "video_rooms.json"',
+        '"path": "/v1/Rooms",\n      "family": "meta",\n      "list_key": "rooms",\n'
+        '      "primary_keys": [\n        "sid"\n      ],\n      "parent": null,\n'
+        '      "parent_keys": {},\n      "path_fields": {},\n      "per_account": true,\n'
+        '      "date_filter": {\n        "lower": "DateCreatedAfter",\n'
+        '        "upper": "DateCreatedBefore",\n        "format": "date-time"\n      },',
+        '"path": "/v1/Rooms",\n      "family": "meta",\n      "list_key": "rooms",\n'
+        '      "primary_keys": [\n        "sid"\n      ],\n      "parent": null,\n'
+        '      "parent_keys": {},\n      "path_fields": {},\n      "per_account": true,\n'
+        '      "date_filter": null,',
         (f"{PLATFORM}::-k window and video_rooms",),
     ),
     Mutation(
@@ -83,36 +85,36 @@ MUTATIONS = [
     ),
     Mutation(
         "window a day short (the last day's records of a date-time filter)",
-        "tap_twilio/planning.py",
+        "tap_twilio/twilio/planning.py",
         'f"{last}T23:59:59Z"',
         'f"{last}T00:00:00Z"',
         (f"{PLATFORM}::-k window",),
     ),
     Mutation(
         "window a day late at its start (date-time filters)",
-        "tap_twilio/planning.py",
+        "tap_twilio/twilio/planning.py",
         'f"{start}T00:00:00Z"',
         'f"{start + dt.timedelta(days=1)}T00:00:00Z"',
         (f"{PLATFORM}::-k window",),
     ),
     Mutation(
         "calls' `StartTime<` taken as on or before (the spec: before)",
-        "tap_twilio/streams.py",
-        "null_dates=True,\n                       upper_exclusive=True),",
-        "null_dates=True,\n                       upper_exclusive=False),",
+        "tap_twilio/twilio/lists.py",
+        "upper_exclusive=True, retention_days=395)",
+        "upper_exclusive=False, retention_days=395)",
         ("tests/test_incremental.py::-k window",),
     ),
     Mutation(
         "a record lost from every page",
-        "tap_twilio/walking.py",
-        "            else:\n                yield records\n",
-        "            else:\n                yield records[1:]\n",
+        "tap_twilio/twilio/walking.py",
+        "        while True:\n            yield self.records(body)\n",
+        "        while True:\n            yield self.records(body)[1:]\n",
         (f"{PLATFORM}::-k complete_for_every_account and (studio_flows or verify_services)",
          "tests/test_extraction.py"),
     ),
     Mutation(
         "a child list skipped (the children of every other parent record)",
-        "tap_twilio/prefetching.py",
+        "tap_twilio/stream.py",
         "        child = self.get_child_context(record, context)\n        if child is not None:",
         "        child = self.get_child_context(record, context)\n"
         "        if child is not None and str(record.get('sid', ''))[-1:] not in '02468ace':",
@@ -120,21 +122,21 @@ MUTATIONS = [
     ),
     Mutation(
         "alerts' 30-day clamp removed",
-        "tap_twilio/streams.py",
+        "tap_twilio/twilio/lists.py",
         '"alerts": Behaviour(retention_days=31),',
         '"alerts": Behaviour(),',
         ("tests/test_streams.py::-k alert", "tests/test_extraction.py"),
     ),
     Mutation(
         "alerts' clamp a day too far back (32 days)",
-        "tap_twilio/streams.py",
+        "tap_twilio/twilio/lists.py",
         '"alerts": Behaviour(retention_days=31),',
         '"alerts": Behaviour(retention_days=32),',
         ("tests/test_streams.py::-k alert", "tests/test_extraction.py"),
     ),
     Mutation(
         "messages' 400-day clamp removed",
-        "tap_twilio/streams.py",
+        "tap_twilio/twilio/lists.py",
         "retention_days=400",
         "retention_days=None",
         ("tests/test_incremental.py::-k retention",),

@@ -49,7 +49,7 @@ def streams_table() -> str:
         parent = stream.parent_stream_type.name if stream.parent_stream_type else ""
         keys = ", ".join(f"`{key}`" for key in stream.primary_keys)
         deletions = ("ACTIVATE_VERSION" if reads_whole(stream)
-                     else "`status: deleted`" if dict(stream.narrowing).get("IncludeSoftDeleted")
+                     else "`status: deleted`" if dict(stream.list_spec.narrowing).get("IncludeSoftDeleted")
                      else "")
         rows.append(f"| `{name}` | `{endpoint}` | {keys} | {replication} | {parent} "
                     f"| {deletions} |")

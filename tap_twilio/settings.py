@@ -14,6 +14,7 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from tap_twilio.twilio.lists import USAGE_PERIODS
 from tap_twilio.twilio.window import (
     SettingError,
     configured_end,
@@ -46,13 +47,7 @@ CALL_STATUSES = (
     "no-answer",
     "canceled",
 )
-LOG_LEVELS = {"error": "0", "0": "0", "warning": "1", "1": "1"}  # setting -> `Log`
-USAGE_GRANULARITIES = {
-    "daily": "Daily",
-    "monthly": "Monthly",
-    "yearly": "Yearly",
-    "all_time": "AllTime",
-}
+USAGE_GRANULARITIES = USAGE_PERIODS  # the setting's values -> the list's period
 # Twilio's usage categories: the enum of `Category` in the 2010 API spec until Twilio made
 # it a free string (2025-09, as categories keep being added). One per line.
 USAGE_CATEGORIES_FILE = Path(__file__).with_name("usage_categories.txt")
@@ -333,8 +328,3 @@ def in_account_shard(config: Mapping[str, Any], account_sid: str) -> bool:
         return True
     shard, count = parse_account_shard(config["account_shard"])
     return account_shard_of(account_sid, count) == shard
-
-
-def log_level_param(value: str | int) -> str:
-    """The `Log` query value for a `log` setting."""
-    return LOG_LEVELS[str(value).lower()]

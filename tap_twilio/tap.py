@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import copy
-import threading
+import decimal
 import time
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import click
+import simplejson
 from singer_sdk import Stream
 from singer_sdk.mapper import RemoveRecordTransform
 
-from tap_twilio.client import TwilioStream
 from tap_twilio.inputs import SECRET_SETTINGS, check_catalog, check_state
 from tap_twilio.logs import quiet_sdk_logging
 from tap_twilio.output.progress import log_connection_test, log_run_summary
 from tap_twilio.output.writer import EncodedStateWriter, RecordBufferingWriter
+from tap_twilio.run import Run
 from tap_twilio.sdk_compat import TapHooks, use_state_writer
 from tap_twilio.settings import CONFIG_SCHEMA, SettingError, add_flattening_default
+from tap_twilio.stream import TwilioStream
 from tap_twilio.stream_maps import check_stream_maps
 from tap_twilio.streams import STREAM_TYPES
-from tap_twilio.twilio.bulkexport import DailyAllowance
-from tap_twilio.twilio.concurrency import AdaptiveLimiter, FirstPagePrefetcher
-from tap_twilio.twilio.http import TooManyRequests
+from tap_twilio.twilio.run import TwilioRun
 from tap_twilio.validation import (
     settings_warnings,
     unknown_settings,
@@ -41,8 +41,6 @@ class TapTwilio(TapHooks):
     config_jsonschema = CONFIG_SCHEMA
     message_writer_class = RecordBufferingWriter
     message_writer: RecordBufferingWriter
-    # The taps made while `invoke` runs (the SDK's `invoke` makes one and syncs it).
-    runs: ClassVar[list[TapTwilio] | None] = None
     # STATE as often as it is worth (see EncodedStateWriter): each holds every account's
     # bookmarks. At most one a second, and at most a twentieth of the RECORD bytes written
     # since the last one, so that with the run's last STATE they stay a small share.
@@ -50,14 +48,6 @@ class TapTwilio(TapHooks):
     STATE_SHARE_OF_RECORDS: ClassVar[float] = 0.05
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.account_created: dict[str, Any] = {}  # account SID -> date, for date slicing
-        self.answered_origins: set[str] = set()  # scheme://host:port that answered this run
-        # Subaccounts' Auth Tokens from the Accounts list, for Twilio's newer APIs (see
-        # `TwilioStream.credentials`): in memory only, never in a record, log or state.
-        self.account_tokens: dict[str, str] = {}
-        self.export_allowance = DailyAllowance()  # BulkExport job days this run may ask
-        self.said: set[str] = set()
-        self.gave_up = threading.Event()  # a request gave up retrying: the run is failing
         quiet_sdk_logging()
         self.warn_unknown_settings(kwargs.get("config"))
         check_catalog(kwargs.get("catalog"))
@@ -68,19 +58,11 @@ class TapTwilio(TapHooks):
             record_share=self.STATE_SHARE_OF_RECORDS)
         use_state_writer(self, self.encoded_state_writer)
         self.started = time.monotonic()
-        runs = type(self).runs
-        if runs is not None:
-            runs.append(self)
-        # Every request of every thread passes through it (made here, before any thread):
-        # requests in flight per account, lowered after a 429, up to `max_concurrency`.
-        self.limiter = AdaptiveLimiter(int(self.config.get("max_concurrency", 8)),
-                                       TooManyRequests)
 
-    def say_once(self, warning: str) -> None:
-        """A warning that holds for the whole run, logged once."""
-        if warning not in self.said:
-            self.said.add(warning)
-            self.logger.warning(warning)
+    @cached_property
+    def run(self) -> Run:
+        """What this run's streams share, made with the streams (before any thread)."""
+        return Run(TwilioRun.from_config(self.config, self.logger), self.message_writer)
 
     @classmethod
     def warn_unknown_settings(cls, config: Any) -> None:
@@ -118,7 +100,11 @@ class TapTwilio(TapHooks):
         super().setup_mapper()
 
     def discover_streams(self) -> list[Stream]:
-        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+        streams = [stream_class(tap=self, run=self.run) for stream_class in STREAM_TYPES]
+        by_class = {type(stream): stream for stream in streams}
+        for stream in streams:  # each child takes the first pages its parent fetched ahead
+            stream.parent = by_class.get(stream.parent_stream_type)  # type: ignore[arg-type]
+        return list(streams)
 
     @property
     def twilio_streams(self) -> list[TwilioStream]:
@@ -158,31 +144,25 @@ class TapTwilio(TapHooks):
             for stream in self.twilio_streams], passed)
         return passed
 
-    @cached_property
-    def prefetcher(self) -> FirstPagePrefetcher:
-        """Reads ahead the first pages of the next accounts' lists (see concurrency.py).
-
-        Four times as many lists ahead as workers: a list of several pages is a chain of
-        round trips (an account's daily usage records: up to 5 read ahead), started that
-        many lists before the sync reaches it, so that it is read by then."""
-        workers = int(self.config.get("max_concurrency", 8))
-        return FirstPagePrefetcher(workers=workers, ahead=4 * workers if workers > 1 else 0)
-
     @classmethod
     def invoke(cls, *, about: bool = False, about_format: str | None = None,
                **kwargs: Any) -> None:
-        """The SDK's run (it makes the tap and calls `sync_all`), then the run's end."""
+        """The SDK's run (make the tap from the command line's `--config`, `--state` and
+        `--catalog`, `sync_all`), then the run's end, however the sync ended."""
         if about:
-            super().invoke(about=about, about_format=about_format, **kwargs)
+            super().invoke(about=about, about_format=about_format)
             return
-        cls.runs, finished = [], False
+        cls.print_version(print_fn=cls.logger.info)
+        config = kwargs.get("config")
+        tap = cls(config=getattr(config, "config", None), state=read_json(kwargs.get("state")),
+                  catalog=read_json(kwargs.get("catalog")),
+                  parse_env_config=getattr(config, "parse_env", False), validate_config=True)
+        finished = False
         try:
-            super().invoke(**kwargs)
+            tap.sync_all()
             finished = True
         finally:
-            taps, cls.runs = cls.runs, None
-            for tap in taps:
-                tap.end_run(finished)
+            tap.end_run(finished)
 
     def end_run(self, finished: bool) -> None:
         """A final STATE covering every record, then one readable summary line per stream
@@ -194,7 +174,7 @@ class TapTwilio(TapHooks):
             self.encoded_state_writer.write_last(self.state)
         finally:
             self.message_writer.flush()
-            self.prefetcher.close()
+            self.run.twilio.prefetcher.close()
             written = self.message_writer.records_written
             selected = [stream for stream in self.twilio_streams if stream.selected]
             summary = [(stream.progress, {alias: written[alias] for alias in output_names(stream)})
@@ -202,7 +182,7 @@ class TapTwilio(TapHooks):
             log_run_summary(self.logger, summary, self.started, finished)
             if finished:
                 for line in unmatched_filters(self.config, [
-                        (stream.name, stream.options, stream.progress.records)
+                        (stream.name, stream.list_spec.options, stream.progress.records)
                         for stream in selected]):
                     self.logger.warning(line)
 
@@ -215,7 +195,12 @@ class TapTwilio(TapHooks):
             raise Interrupted(signum)
 
 
-def output_names(stream: Any) -> list[str]:
+def read_json(file: IO[str] | None) -> Any:
+    """A `--state` or `--catalog` file, read as the SDK reads it (decimals kept exact)."""
+    return None if file is None else simplejson.loads(file.read(), parse_float=decimal.Decimal)
+
+
+def output_names(stream: TwilioStream) -> list[str]:
     """The stream names its records are written under: its own, or its stream maps'."""
     return [stream_map.stream_alias for stream_map in stream.stream_maps
             if not isinstance(stream_map, RemoveRecordTransform)]

@@ -16,14 +16,19 @@ deletes nothing.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import ActivateVersionMessage
 
 from tap_twilio import sdk_compat
+
+if TYPE_CHECKING:
+    from tap_twilio.stream import TwilioStream
+    from tap_twilio.tap import TapTwilio
 
 SETTING = "emit_activate_version_messages"
 def some_accounts_only(config: Mapping[str, Any]) -> str | None:
@@ -36,34 +41,36 @@ def some_accounts_only(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def reads_whole(stream: Any) -> bool:
+def reads_whole(stream: TwilioStream) -> bool:
     """Whether this run lists every record of the stream (the accounts aside)."""
-    if stream.replication_key or any(stream.config.get(s) is not None for s in stream.options):
+    options = stream.list_spec.options
+    if stream.replication_key or any(stream.config.get(s) is not None for s in options):
         return False
-    parent = stream.parent_stream_type
+    parent = stream.parent
     while parent is not None:
         if parent.replication_key:
             return False
-        parent = parent.parent_stream_type
+        parent = parent.parent
     return True
 
 
-def give_versions(tap: Any) -> None:
+def give_versions(config: Mapping[str, Any], logger: logging.Logger,
+                  streams: list[TwilioStream]) -> None:
     """At the start of a sync: a version for each selected stream read whole."""
-    if not tap.config.get(SETTING):
+    if not config.get(SETTING):
         return
-    reason = some_accounts_only(tap.config)
+    reason = some_accounts_only(config)
     if reason:
-        tap.logger.info("ACTIVATE_VERSION is not written: %s, so this run reads only some "
+        logger.info("ACTIVATE_VERSION is not written: %s, so this run reads only some "
                         "accounts, and a version would delete the other accounts' rows", reason)
         return
     version = int(time.time())
-    for stream in tap.twilio_streams:
+    for stream in streams:
         if stream.selected and reads_whole(stream):
             sdk_compat.set_stream_version(stream, version)
 
 
-def activate_versions(tap: Any) -> None:
+def activate_versions(tap: TapTwilio) -> None:
     """After a finished sync: ACTIVATE_VERSION for each stream given a version, unless a list
     of it was skipped (Twilio refused it for an account, whose rows must stay)."""
     for stream in tap.twilio_streams:

@@ -1,4 +1,5 @@
-"""What the tap asks Twilio for, planned without HTTP: windows, slices, sweeps and seeks."""
+"""What the tap asks Twilio for, planned without HTTP: windows, slices, sweeps and seeks
+(each a kind of walk, tap_twilio/twilio/walks.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from tap_twilio.twilio.planning import (
     ListRules,
     ReadSettings,
     plan_list,
-    seed_walks,
-    slice_queries,
+    slice_walks,
+)
+from tap_twilio.twilio.seeking import seed_walks
+from tap_twilio.twilio.walks import (
+    DaySpan,
+    LinearWalk,
+    NullSweep,
+    SeekingWalk,
+    SlicedWalk,
+    SweepFirst,
 )
 from tap_twilio.twilio.window import Window, reading_window
 
@@ -27,26 +36,28 @@ CREATED = dt.date(2025, 1, 1)
 
 
 def test_a_full_history_of_a_list_with_null_dates_is_one_unfiltered_walk_that_seeks() -> None:
-    (query,) = plan_list(URL, BASE, MESSAGES, EIGHT, Window(None, None), CREATED, TODAY).queries
-    assert query.params == BASE
-    assert query.split is None
+    (walk,) = plan_list(URL, BASE, MESSAGES, EIGHT, Window(None, None), CREATED, TODAY).walks
+    assert walk.params == BASE
+    assert not isinstance(walk, SlicedWalk)
     # Twilio keeps 400 days of messages: no probe reaches further back
-    assert query.seek == (TODAY - dt.timedelta(days=399), TODAY)
+    assert isinstance(walk, SeekingWalk)
+    assert (walk.first_day, walk.last_day) == (TODAY - dt.timedelta(days=399), TODAY)
 
 
 def test_seeking_off_or_one_worker_reads_one_plain_walk() -> None:
     for settings in (ReadSettings(8, dt.timedelta(days=3), seeks=False),
                      ReadSettings(1, dt.timedelta(days=3), seeks=True)):
-        (query,) = plan_list(URL, BASE, MESSAGES, settings, Window(None, None), CREATED,
-                             TODAY).queries
-        assert query.seek is None and query.split is None
+        (walk,) = plan_list(URL, BASE, MESSAGES, settings, Window(None, None), CREATED,
+                            TODAY).walks
+        assert isinstance(walk, LinearWalk)  # neither sought nor split
 
 
 def test_a_full_history_without_null_dates_is_split_from_the_account_s_creation() -> None:
-    (query,) = plan_list(URL, BASE, NOTIFICATIONS, EIGHT, Window(None, None), CREATED,
-                         TODAY).queries
-    assert query.split == (CREATED, TODAY, True, True)  # both outer slices open
-    slices = slice_queries(query, DateFilter.api_2010("MessageDate"), workers=8)
+    (walk,) = plan_list(URL, BASE, NOTIFICATIONS, EIGHT, Window(None, None), CREATED,
+                        TODAY).walks
+    assert isinstance(walk, SlicedWalk)
+    assert walk.span == DaySpan(CREATED, TODAY, True, True)  # both outer slices open
+    slices = slice_walks(walk, DateFilter.api_2010("MessageDate"), workers=8)
     assert len(slices) == 16
     assert "MessageDate>" not in slices[0].params and "MessageDate<" not in slices[-1].params
     for before, after in itertools.pairwise(slices):  # contiguous whole days
@@ -57,19 +68,20 @@ def test_a_full_history_without_null_dates_is_split_from_the_account_s_creation(
 
 def test_a_dated_window_over_null_dates_reads_the_sweep_first() -> None:
     window = Window(dt.date(2026, 6, 1), None)
-    (sweep,) = plan_list(URL, BASE, MESSAGES, EIGHT, window, CREATED, TODAY).queries
-    assert sweep.params == BASE and sweep.only_null == "date_sent"
+    (walk,) = plan_list(URL, BASE, MESSAGES, EIGHT, window, CREATED, TODAY).walks
+    assert isinstance(walk, SweepFirst)
+    sweep = walk.sweep
+    assert sweep.params == BASE and sweep.field == "date_sent"
     assert sweep.since == TODAY - dt.timedelta(days=3)
-    assert sweep.window is not None
-    assert sweep.window.params == {**BASE, "DateSent>": "2026-06-01"}
-    assert sweep.days == (dt.date(2026, 6, 1), None)
+    assert walk.window.params == {**BASE, "DateSent>": "2026-06-01"}
+    assert (walk.first_day, walk.last_day) == (dt.date(2026, 6, 1), None)
 
 
 def test_last_n_days_is_always_sent_as_the_date_filter() -> None:
     window = Window(dt.date(2026, 6, 1), None, by_last_n_days=True)
-    window_query, sweep = plan_list(URL, BASE, MESSAGES, EIGHT, window, CREATED, TODAY).queries
-    assert window_query.params["DateSent>"] == "2026-06-01"
-    assert sweep.window is None and sweep.only_null == "date_sent"
+    window_walk, sweep = plan_list(URL, BASE, MESSAGES, EIGHT, window, CREATED, TODAY).walks
+    assert window_walk.params["DateSent>"] == "2026-06-01"
+    assert isinstance(sweep, NullSweep) and sweep.field == "date_sent"  # not sweep-first
 
 
 def test_a_window_older_than_twilio_keeps_is_clamped_and_said() -> None:
@@ -78,7 +90,7 @@ def test_a_window_older_than_twilio_keeps_is_clamped_and_said() -> None:
     assert plan.clamped_to == TODAY - dt.timedelta(days=399)
     ended = plan_list(URL, BASE, MESSAGES, EIGHT,
                       Window(dt.date(2020, 1, 1), dt.date(2020, 2, 1)), CREATED, TODAY)
-    assert ended.queries == []
+    assert ended.walks == []
 
 
 def test_the_window_starts_at_the_bookmark_less_the_lookback_or_the_later_setting() -> None:

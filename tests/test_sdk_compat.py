@@ -53,8 +53,8 @@ def test_the_tap_overrides_no_method_the_sdk_marks_final() -> None:
     from singer_sdk import RESTStream, Tap
     from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-    from tap_twilio.client import TwilioStream
     from tap_twilio.output.writer import RecordBufferingWriter
+    from tap_twilio.stream import TwilioStream
     from tap_twilio.streams import STREAM_TYPES
     from tap_twilio.tap import TapTwilio
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -205,7 +205,7 @@ class DailyAllowance:
     left: int = DAILY_ALLOWANCE
     counted_state: bool = False
 
-    def count_state(self, state: dict[str, Any], today: dt.date) -> None:
+    def count_state(self, state: Mapping[str, Any], today: dt.date) -> None:
         if self.counted_state:
             return
         self.counted_state = True

@@ -1,49 +1,27 @@
-"""What to ask Twilio for: windows, day slices, null-date sweeps and seeks, as pure functions.
+"""What to ask Twilio for: a partition's walks (see walks.py), planned by pure functions.
 
 Nothing here makes a request or knows a stream: each function takes the settings, the list's
-rules, the partition's bookmark and today, and returns query values. `walking.py` runs them.
+rules, the partition's window and today, and returns walks. `walking.py` walks them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from tap_twilio.output.transform import to_rfc3339
+from tap_twilio.twilio.walks import (
+    DaySpan,
+    LinearWalk,
+    NullSweep,
+    SeekingWalk,
+    SlicedWalk,
+    SweepFirst,
+    Walk,
+    with_params,
+)
 from tap_twilio.twilio.window import Window
-
-PAGES_PER_WALK = 2  # pages (of those after the first) per walk of a full history, at least
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """The first page of one list walk; `only_null` keeps records whose field is null."""
-
-    url: str
-    params: dict[str, Any]
-    only_null: str | None = None
-    since: dt.date | None = None  # a sweep stops after the page reaching this date
-    # A list longer than its first page is read on in day slices of this window, which
-    # workers read in parallel: (first day, last day, open below, open above); an open end
-    # leaves the outer slice unbounded there, as the user set no bound.
-    split: tuple[dt.date, dt.date, bool, bool] | None = None
-    # A full history that no date filter can slice (records with null dates) is read on
-    # from several places of the one unfiltered list at once: records that date probes
-    # between these days find start walks after them (see `walking.ListWalker.seek`).
-    seek: tuple[dt.date, dt.date] | None = None
-    # A sweep read before the window it completes (see `ListWalker.sweep_then_window`): the
-    # window's query, asked only if the list is longer than the sweep's first page, and its
-    # days (first, last or None), to take the window from that page when it is the list.
-    window: ListQuery | None = None
-    days: tuple[dt.date, dt.date | None] | None = None
-
-    @property
-    def request(self) -> tuple[str, tuple[tuple[str, Any], ...]]:
-        """What identifies the first page's request (for pages fetched ahead)."""
-        return self.url, tuple(sorted(self.params.items()))
 
 
 @dataclass(frozen=True)
@@ -114,10 +92,10 @@ class ReadSettings:
 
 @dataclass(frozen=True)
 class Plan:
-    """The queries that together list a partition, and the day a window was moved up to
+    """The walks that together list a partition, and the day a window was moved up to
     because Twilio keeps no older records (None: not moved)."""
 
-    queries: list[ListQuery]
+    walks: list[Walk]
     clamped_to: dt.date | None = None
 
 
@@ -125,7 +103,7 @@ def plan_list(
     url: str, base: dict[str, Any], rules: ListRules, settings: ReadSettings, window: Window,
     created: dt.date | None, today: dt.date,
 ) -> Plan:
-    """The queries that together list a partition.
+    """The walks that together list a partition.
 
     The first lists the window; if it is longer than one page, the rest is read in day
     slices by `max_concurrency` workers. Twilio's date filters never match a record whose
@@ -141,52 +119,78 @@ def plan_list(
         start = created
     clamped = None
     if start and rules.retention_days:
-        oldest = today - dt.timedelta(days=rules.retention_days - 1)
+        oldest = oldest_kept(rules.retention_days, today)
         if start < oldest:
             start = clamped = oldest
         if end and end < start:
             return Plan([], clamped)
-    parallel = rules.slices is not None and settings.workers > 1
-    lower = start or (None if rules.null_field else created)
-    split = seek = None
-    if parallel and lower is not None and lower < (end or today):
-        split = (lower, end or today, start is None, end is None)
-    elif parallel and start is None and created is not None and settings.seeks:
-        if rules.retention_days:
-            created = max(created, today - dt.timedelta(days=rules.retention_days - 1))
-        if created < (end or today):
-            seek = (created, end or today)
-    whole = ListQuery(url, {**base, **rules.date_params(start, end)}, split=split, seek=seek)
-    if not (rules.null_field and start is not None):
-        return Plan([whole], clamped)
-    horizon = max(start, today - settings.lookback)
-    sweep = ListQuery(url, base, only_null=rules.null_field, since=horizon)
+    params = {**base, **rules.date_params(start, end)}
+    if start is None:
+        return Plan([undated_walk(url, params, rules, settings, end, created, today)], clamped)
+    window_walk = sliced_walk(url, params, rules, settings, start, end, today) or LinearWalk(
+        url, params)
+    if not rules.null_field:
+        return Plan([window_walk], clamped)
+    sweep = NullSweep(url, base, rules.null_field, max(start, today - settings.lookback))
     if window.by_last_n_days:
-        return Plan([whole, sweep], clamped)  # the option is documented as Twilio's filter
-    return Plan([replace(sweep, window=whole, days=(start, end))], clamped)
+        return Plan([window_walk, sweep], clamped)  # the option is documented as Twilio's filter
+    return Plan([SweepFirst(sweep, window_walk, start, end)], clamped)
 
 
-def ask_for_everything(queries: list[ListQuery],
-                       narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> list[ListQuery]:
-    """The queries with the parameters whose documented default would hide records: each
-    `(parameter, values)` sends its one value with every query, or makes one copy of every
-    query per value (a list that shows one status unless another is asked for). Copies go in
+def oldest_kept(retention_days: int, today: dt.date) -> dt.date:
+    """The oldest day a list that keeps `retention_days` days still lists."""
+    return today - dt.timedelta(days=retention_days - 1)
+
+
+def in_parallel(rules: ListRules, settings: ReadSettings) -> bool:
+    """Whether a long list may be read on by several workers (its day filter can slice)."""
+    return rules.slices is not None and settings.workers > 1
+
+
+def sliced_walk(
+    url: str, params: dict[str, Any], rules: ListRules, settings: ReadSettings,
+    lower: dt.date | None, end: dt.date | None, today: dt.date, open_below: bool = False,
+) -> SlicedWalk | None:
+    """A window from `lower` that is worth slicing, if there is one; the outer slices stay
+    open where the user set no bound (`open_below`: the first day is the account's)."""
+    if not in_parallel(rules, settings) or lower is None or lower >= (end or today):
+        return None
+    return SlicedWalk(url, params, DaySpan(lower, end or today, open_below, end is None))
+
+
+def undated_walk(
+    url: str, params: dict[str, Any], rules: ListRules, settings: ReadSettings,
+    end: dt.date | None, created: dt.date | None, today: dt.date,
+) -> Walk:
+    """A window with no first day: sliced from the account's creation where the list has no
+    null dates, sought where it has (a full history), else read link by link."""
+    if not rules.null_field:
+        sliced = sliced_walk(url, params, rules, settings, created, end, today, open_below=True)
+        if sliced is not None:
+            return sliced
+    elif in_parallel(rules, settings) and created is not None and settings.seeks:
+        first = created
+        if rules.retention_days:
+            first = max(created, oldest_kept(rules.retention_days, today))
+        if first < (end or today):
+            return SeekingWalk(url, params, first, end or today)
+    return LinearWalk(url, params)
+
+
+def ask_for_everything(walks: list[Walk],
+                       narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> list[Walk]:
+    """The walks with the parameters whose documented default would hide records: each
+    `(parameter, values)` sends its one value with every walk, or makes one copy of every
+    walk per value (a list that shows one status unless another is asked for). Copies go in
     the values' order, the spec's lifecycle order (`in-progress` before `completed`)."""
     for parameter, values in narrowing:
-        queries = [with_params(query, {parameter: value})
-                   for query in queries for value in values]
-    return queries
+        walks = [with_params(walk, {parameter: value}) for walk in walks for value in values]
+    return walks
 
 
 def asked_one_by_one(narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
-    """Whether a list is read in several queries, one per value of a parameter."""
+    """Whether a list is read in several walks, one per value of a parameter."""
     return any(len(values) > 1 for _, values in narrowing)
-
-
-def with_params(query: ListQuery, extra: dict[str, str]) -> ListQuery:
-    """A query (and the window it completes) with more parameters."""
-    window = with_params(query.window, extra) if query.window else None
-    return replace(query, params={**query.params, **extra}, window=window)
 
 
 def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
@@ -197,105 +201,16 @@ def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date
     return [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(count)]
 
 
-def slice_queries(query: ListQuery, date_filter: DateFilter, workers: int) -> list[ListQuery]:
-    """The window of a split query as day slices, the outer ones left open where the user
+def slice_walks(walk: SlicedWalk, date_filter: DateFilter, workers: int) -> list[LinearWalk]:
+    """The window of a sliced walk as day slices, the outer ones left open where the user
     set no bound, so nothing is cut off."""
-    assert query.split is not None
-    lower, upper, open_below, open_above = query.split
-    slices = date_slices(lower, upper, workers * 2)
-    base = date_filter.strip(query.params)
+    span = walk.span
+    slices = date_slices(span.first, span.last, workers * 2)
+    base = date_filter.strip(walk.params)
     return [
-        ListQuery(query.url, {**base, **date_filter.params(
-            None if i == 0 and open_below else first,
-            None if i == len(slices) - 1 and open_above else last,
+        LinearWalk(walk.url, {**base, **date_filter.params(
+            None if i == 0 and span.open_below else first,
+            None if i == len(slices) - 1 and span.open_above else last,
         )})
         for i, (first, last) in enumerate(slices)
     ]
-
-
-def created_at(record: dict[str, Any]) -> dt.datetime | None:
-    """A raw record's `date_created`, if it has one."""
-    created = to_rfc3339(record.get("date_created"))
-    return dt.datetime.fromisoformat(created) if created else None
-
-
-def created_before(record: dict[str, Any], day: dt.date) -> bool:
-    """Whether a raw record was created before `day` (lists are newest first)."""
-    created = created_at(record)
-    return created is not None and created.date() < day
-
-
-def null_or_within(value: Any, first: dt.date, last: dt.date | None) -> bool:
-    """Whether Twilio's date filter for [first, last] lists a record with this raw date
-    (its UTC calendar day within, both ends included), or the date is null."""
-    if value in (None, ""):
-        return True
-    try:
-        day = record_day(value)
-    except ValueError:
-        return True  # emitted, so the transform names the bad value
-    return first.isoformat() <= day and (last is None or day <= last.isoformat())
-
-
-def record_day(value: Any) -> str:
-    """The UTC day (`YYYY-MM-DD`) of a raw, non-null date as Twilio sends it."""
-    return str(to_rfc3339(value))[:10]
-
-
-# --- seeking ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Seed:
-    """A record a seeded walk starts after, the record that follows it in the probe's list,
-    and the probe's day (the probe lists records whose date is on or before it)."""
-
-    sid: str
-    successor: str
-    day: dt.date
-
-
-def lands_after_seed(records: list[dict[str, Any]], seed: Seed, field: str) -> bool:
-    """Whether a page asked for with `PageToken=PA<seed>` starts right after the seed.
-
-    The unfiltered list has, between the seed and its successor in the probe's dated list,
-    only records that probe could not list (a null date, or a later day). So the page
-    must reach the successor having passed only such records; a record the probe would
-    have listed (the seed itself, or any record of another part of the list) before it,
-    or no successor at all, means the server answered from somewhere else.
-    """
-    for record in records:
-        if record.get("sid") == seed.successor:
-            return True
-        if not null_or_after(record.get(field), seed.day):
-            return False
-    return False
-
-
-def null_or_after(value: Any, day: dt.date) -> bool:
-    """Whether a date filter up to `day` (Twilio's `X<` on a UTC day) leaves out a record
-    with this raw date: it is null, or on a later day. An unreadable date counts as listed."""
-    if value in (None, ""):
-        return True
-    try:
-        return record_day(value) > day.isoformat()
-    except ValueError:
-        return False
-
-
-def seed_walks(first_day: dt.date, first_page: list[dict[str, Any]], workers: int) -> int:
-    """How many walks a full history is worth, at the first page's pace back to `first_day`:
-    a walk costs a probe and a partial last page, so one per two pages to come, at most one
-    per worker (then the probes take one round trip and the seeded pages one more)."""
-    newest, oldest = created_at(first_page[0]), created_at(first_page[-1])
-    if newest is None or oldest is None:
-        return workers
-    span = (newest - oldest).total_seconds()
-    start = dt.datetime.combine(first_day, dt.time(), dt.timezone.utc)
-    to_come = math.ceil((oldest - start).total_seconds() / span) if span > 0 else 1
-    return max(1, min(math.ceil(to_come / PAGES_PER_WALK), workers))
-
-
-def probe_days(first: dt.date, last: dt.date, walks: int) -> list[dt.date]:
-    """The days whose newest records start `walks - 1` walks spread over [first, last]."""
-    return [end for _, end in date_slices(first, last, walks)[:-1]]

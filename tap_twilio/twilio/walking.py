@@ -1,20 +1,16 @@
-"""Walking Twilio lists: the pages of a planned query, by following links or in parallel.
+"""Walking Twilio lists: the pages of a planned walk (walks.py), by following links or in
+parallel.
 
 A `ListWalker` is handed a fetch function (URL and parameters to a decoded page, retried),
-the list's shape and the number of workers; it knows nothing of streams or the SDK. Kinds of
-walk, all ending in `walk`:
-- linear: follow the family's next-page link to the end;
-- sliced: a window longer than one page, read on in day slices in parallel;
-- sweep first: a dated window over a list with null dates, taken from the sweep's first page
-  when that page is the whole list;
-- seeded: a full history read on from several places at once (see `seek`).
+the list's shape and the number of workers; it knows nothing of streams or the SDK. There
+is one method per kind of walk; `walk` picks it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from logging import Logger
 from typing import Any
@@ -23,9 +19,8 @@ from tap_twilio.twilio.concurrency import run_all, walk_in_parallel
 from tap_twilio.twilio.families import ApiFamily, page_records
 from tap_twilio.twilio.hosts import Hosts
 from tap_twilio.twilio.http import TwilioAPIError
-from tap_twilio.twilio.planning import (
-    DateFilter,
-    ListQuery,
+from tap_twilio.twilio.planning import DateFilter, slice_walks
+from tap_twilio.twilio.seeking import (
     Seed,
     created_at,
     created_before,
@@ -33,7 +28,14 @@ from tap_twilio.twilio.planning import (
     null_or_within,
     probe_days,
     seed_walks,
-    slice_queries,
+)
+from tap_twilio.twilio.walks import (
+    LinearWalk,
+    NullSweep,
+    SeekingWalk,
+    SlicedWalk,
+    SweepFirst,
+    Walk,
 )
 
 Fetch = Callable[[str, "dict[str, Any] | None"], Any]
@@ -54,7 +56,7 @@ class ListShape:
 
 
 class ListWalker:
-    """The pages of one partition's planned queries."""
+    """The pages of one partition's planned walks."""
 
     def __init__(self, fetch: Fetch, shape: ListShape, workers: int, logger: Logger) -> None:
         self.fetch = fetch
@@ -75,99 +77,115 @@ class ListWalker:
             return self.shape.host_url + link
         return self.shape.hosts.follow(link)
 
-    def walk(self, query: ListQuery, first_page: Future[Any] | None = None) -> Iterator[Page]:
-        """Every page of one query, following the next-page link to the end, or, for a long
-        list that may be split or sought, its first page and then the rest in parallel."""
-        url: str | None = query.url
-        params: dict[str, Any] | None = query.params
-        while url:
-            if first_page is not None:
-                body, first_page = first_page.result(), None
-            else:
-                body = self.fetch(url, params)
-            records = self.records(body)
-            if query.window is not None:
-                yield from self.sweep_then_window(query, records, self.next_url(body))
-                return
-            if query.only_null:
-                yield [r for r in records if r.get(query.only_null) in (None, "")]
-                if records and query.since and created_before(records[-1], query.since):
-                    return
-            else:
-                yield records
-            url, params = self.next_url(body), None
-            if url and query.split:
-                yield from self.slices(query, {r.get("sid") for r in records})
-                return
-            if url and query.seek:
-                yield from self.seek(query, records, url)
-                return
+    def walk(self, walk: Walk, first_page: Future[Any] | None = None) -> Iterator[Page]:
+        """Every page of one walk; its first page may have been fetched ahead."""
+        body = first_page.result() if first_page is not None else self.fetch(walk.url,
+                                                                               walk.params)
+        if isinstance(walk, LinearWalk):
+            yield from self.linear(body)
+        elif isinstance(walk, SlicedWalk):
+            yield from self.sliced(walk, body)
+        elif isinstance(walk, SeekingWalk):
+            yield from self.sought(walk, body)
+        elif isinstance(walk, NullSweep):
+            yield from self.null_sweep(walk, body)
+        else:
+            yield from self.sweep_then_window(walk, body)
 
-    def sweep_then_window(
-        self, sweep: ListQuery, records: Page, next_url: str | None
-    ) -> Iterator[Page]:
+    def linear(self, body: Any) -> Iterator[Page]:
+        """The page of `body` and every page after it, link by link."""
+        while True:
+            yield self.records(body)
+            url = self.next_url(body)
+            if url is None:
+                return
+            body = self.fetch(url, None)
+
+    def sliced(self, walk: SlicedWalk, body: Any) -> Iterator[Page]:
+        """The first page of a window; when the list goes on, the window in day slices read
+        in parallel, less the first page's records, which a slice lists again."""
+        records = self.records(body)
+        yield records
+        if self.next_url(body) is None:
+            return
+        assert self.shape.date_filter is not None
+        seen = {r.get("sid") for r in records}
+        slices = slice_walks(walk, self.shape.date_filter, self.workers)
+        for page in walk_in_parallel(slices, self.walk, self.workers):
+            yield [r for r in page if r.get("sid") not in seen]
+
+    def sought(self, walk: SeekingWalk, body: Any) -> Iterator[Page]:
+        """The first page of a full history; when the list goes on, the rest from seeds."""
+        records = self.records(body)
+        yield records
+        next_url = self.next_url(body)
+        if next_url is not None:
+            yield from self.seek(walk, records, next_url)
+
+    def null_sweep(self, walk: NullSweep, body: Any) -> Iterator[Page]:
+        """The records whose date is null, page by page, up to the page reaching `since`."""
+        while True:
+            records = self.records(body)
+            yield [r for r in records if r.get(walk.field) in (None, "")]
+            url = self.next_url(body)
+            if url is None or (records and created_before(records[-1], walk.since)):
+                return
+            body = self.fetch(url, None)
+
+    def sweep_then_window(self, walk: SweepFirst, body: Any) -> Iterator[Page]:
         """A dated window over a list whose dates can be null, after the sweep's first page.
 
         That page has no next page for most lists of an incremental run (a subaccount's
         day of messages): it is the whole list, so the window's records are taken from it,
         as Twilio's day-granular filter would, and the window is not asked for (half the
-        requests over many subaccounts). Otherwise the window is read by its own query (and
+        requests over many subaccounts). Otherwise the window is read by its own walk (and
         slices), alongside the rest of the sweep."""
-        field = sweep.only_null
-        assert sweep.window is not None and sweep.days is not None and field is not None
+        sweep, records, next_url = walk.sweep, self.records(body), self.next_url(body)
         if next_url is None:
-            yield [r for r in records if null_or_within(r.get(field), *sweep.days)]
+            yield [r for r in records if null_or_within(r.get(sweep.field), walk.first_day,
+                                                        walk.last_day)]
             return
-        yield [r for r in records if r.get(field) in (None, "")]
-        walks = [sweep.window]
-        if not (records and sweep.since and created_before(records[-1], sweep.since)):
-            walks.append(replace(sweep, url=next_url, params={}, window=None, days=None))
+        yield [r for r in records if r.get(sweep.field) in (None, "")]
+        walks: list[Walk] = [walk.window]
+        if not (records and created_before(records[-1], sweep.since)):
+            walks.append(NullSweep(next_url, {}, sweep.field, sweep.since))
         yield from walk_in_parallel(walks, self.walk, self.workers)
 
-    def slices(self, query: ListQuery, seen: set[Any]) -> Iterator[Page]:
-        """The window of `query` in day slices read in parallel, less the records of its
-        first page (`seen`), which a slice lists again."""
-        assert self.shape.date_filter is not None
-        queries = slice_queries(query, self.shape.date_filter, self.workers)
-        for page in walk_in_parallel(queries, self.walk, self.workers):
-            yield [r for r in page if r.get("sid") not in seen]
-
-    def seek(self, query: ListQuery, first_page: Page, next_url: str) -> Iterator[Page]:
+    def seek(self, walk: SeekingWalk, first_page: Page, next_url: str) -> Iterator[Page]:
         """The rest of an unfiltered list after its first page, read from several places.
 
         Twilio's next-page link resumes a list with `PageToken=PA<SID of the page's last
         record>`. Probes (the two newest records on or before evenly spaced days) find seed
         records and the record that follows each; a walk starts after each seed with such a
         token, built here, so it is trusted only once its first page proves it (see
-        `planning.lands_after_seed`). Every walk, the one from the first page included,
+        `seeking.lands_after_seed`). Every walk, the one from the first page included,
         stops at the first seed it meets, so each record is read once, whatever the order of
         the seeds, and records whose date is null are read too. The first failed proof sends
         the list on in one walk over Twilio's own links, before any seeded record is used.
         """
-        assert query.seek is not None
-        first_day = query.seek[0]
+        first_day = walk.first_day
         oldest_seen = created_at(first_page[-1])
-        last_day = oldest_seen.date() if oldest_seen else query.seek[1]
+        last_day = oldest_seen.date() if oldest_seen else walk.last_day
         walks = seed_walks(first_day, first_page, self.workers)
         seen = {r.get("sid") for r in first_page}
-        seeds = [seed for seed in self.probe_seeds(query, probe_days(first_day, last_day, walks))
+        seeds = [seed for seed in self.probe_seeds(walk, probe_days(first_day, last_day, walks))
                  if seed.sid not in seen]
-        seeded = self.seeded_first_pages(query, seeds)
+        seeded = self.seeded_first_pages(walk, seeds)
         stops = frozenset(seed.sid for seed in seeds) if seeded is not None else frozenset()
         starts: list[tuple[str | None, Any]] = [(next_url, None)]
-        starts += [(query.url, body) for body in seeded or ()]
+        starts += [(walk.url, body) for body in seeded or ()]
         yield from walk_in_parallel(
             starts, lambda start: self.walk_until(start[0], start[1], stops), self.workers
         )
 
-    def probe_seeds(self, query: ListQuery, days: list[Any]) -> list[Seed]:
+    def probe_seeds(self, walk: SeekingWalk, days: list[Any]) -> list[Seed]:
         """The newest record on or before each day, with the record after it (distinct, in
         no particular order). A probe that finds no record after its seed gives none."""
         date_filter = self.shape.date_filter
         assert date_filter is not None
-        base = date_filter.strip(query.params)
+        base = date_filter.strip(walk.params)
         probes = [
-            partial(self.fetch, query.url, {**base, **date_filter.params(None, day), "PageSize": 2})
+            partial(self.fetch, walk.url, {**base, **date_filter.params(None, day), "PageSize": 2})
             for day in days
         ]
         seeds: dict[str, Seed] = {}
@@ -177,14 +195,14 @@ class ListWalker:
                 seeds[records[0]["sid"]] = Seed(records[0]["sid"], records[1]["sid"], day)
         return list(seeds.values())
 
-    def seeded_first_pages(self, query: ListQuery, seeds: list[Seed]) -> list[Any] | None:
+    def seeded_first_pages(self, walk: SeekingWalk, seeds: list[Seed]) -> list[Any] | None:
         """The first page after each seed, each proven to start right after its seed; None
         when Twilio refuses such a token or a page fails its proof."""
         if not seeds:
             return []
         pages = [
-            partial(self.fetch, query.url,
-                    {**query.params, "Page": 1, "PageToken": "PA" + seed.sid})
+            partial(self.fetch, walk.url,
+                    {**walk.params, "Page": 1, "PageToken": "PA" + seed.sid})
             for seed in seeds
         ]
         name = self.shape.name
