@@ -229,11 +229,14 @@ def floor(args: argparse.Namespace) -> int:
 # --- measuring one client run ----------------------------------------------------------------
 
 
-def run_measured(command: list[str], stdout_path: Path, stderr_path: Path) -> dict[str, float]:
-    """Run a client process; wall seconds, CPU seconds and peak RSS (MB) of that process."""
+def run_measured(command: list[str], stdout_path: Path, stderr_path: Path,
+                 code: Path | None = None) -> dict[str, float]:
+    """Run a client process; wall seconds, CPU seconds and peak RSS (MB) of that process.
+    `code`: another checkout whose `tap_twilio` the process imports instead of this one's."""
+    env = {**os.environ, "PYTHONPATH": str(code)} if code is not None else None
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
+        proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -303,19 +306,23 @@ def client_runs(
     emu.ask(f"latency {latency}")
     emu.stats()  # clears the log (discovery makes no request, but be sure)
     rows = []
-    for client in args.clients.split(","):
-        name = CLIENTS[client]
+    codes: list[Path | None] = [None, *([Path(args.baseline)] if args.baseline else [])]
+    for client, code in ((c, code) for c in args.clients.split(",") for code in codes
+                         if c != "floor" or code is None):
+        name = CLIENTS[client] + (" [baseline]" if code is not None else "")
         out, err = workdir / f"{client}.jsonl", workdir / f"{client}.stderr"
-        command = [*clients[name], "--out", str(out)] if client == "floor" else clients[name]
+        command = [*clients[CLIENTS[client]], "--out", str(out)] if client == "floor" else (
+            clients[CLIENTS[client]])
         stdout = out.with_suffix(".stdout") if client == "floor" else out
         if args.cache:  # warm the emulator's page cache with this client's own requests
             emu.ask("latency 0")  # the cache does not depend on it: no need to wait
-            run_measured(command, stdout, err)
+            run_measured(command, stdout, err, code)
             emu.ask(f"latency {latency}")
             emu.stats()
         tries = []
         for _ in range(args.repeat):  # the fastest of the repeats: the machine may be shared
-            tries.append((run_measured(command, stdout, err), emu.stats()["by_resource"]))
+            tries.append((run_measured(command, stdout, err, code),
+                          emu.stats()["by_resource"]))
         measured, log = min(tries, key=lambda t: t[0]["wall"])
         records, _ = count_records(out, streams)
         list_requests = sum(log.get(s, 0) for s in streams)
@@ -768,6 +775,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export-messages", type=int, default=8000,
                    help="messages over the export scenario's 800 days of history (default "
                    "8000)")
+    p.add_argument("--baseline", help="another checkout of tap-twilio (e.g. `git worktree add "
+                   "/tmp/bench-main main`): each tap client also runs its code, in the row "
+                   "after, to compare two versions side by side")
     p.add_argument("--workdir", help="keep outputs here (default: a temporary directory)")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)

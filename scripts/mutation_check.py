@@ -86,15 +86,15 @@ MUTATIONS = [
     Mutation(
         "window a day short (the last day's records of a date-time filter)",
         "tap_twilio/twilio/planning.py",
-        'f"{last}T23:59:59Z"',
-        'f"{last}T00:00:00Z"',
+        'f"{end}T23:59:59Z"',
+        'f"{end}T00:00:00Z"',
         (f"{PLATFORM}::-k window",),
     ),
     Mutation(
         "window a day late at its start (date-time filters)",
         "tap_twilio/twilio/planning.py",
         'f"{start}T00:00:00Z"',
-        'f"{start + dt.timedelta(days=1)}T00:00:00Z"',
+        'f"{start + day}T00:00:00Z"',
         (f"{PLATFORM}::-k window",),
     ),
     Mutation(

@@ -48,8 +48,9 @@ def streams_table() -> str:
                        else "full table")
         parent = stream.parent_stream_type.name if stream.parent_stream_type else ""
         keys = ", ".join(f"`{key}`" for key in stream.primary_keys)
+        soft_deleted = dict(stream.list_spec.narrowing).get("IncludeSoftDeleted")
         deletions = ("ACTIVATE_VERSION" if reads_whole(stream)
-                     else "`status: deleted`" if dict(stream.list_spec.narrowing).get("IncludeSoftDeleted")
+                     else "`status: deleted`" if soft_deleted
                      else "")
         rows.append(f"| `{name}` | `{endpoint}` | {keys} | {replication} | {parent} "
                     f"| {deletions} |")

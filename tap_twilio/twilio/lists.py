@@ -103,8 +103,11 @@ class ListSpec:
         if replication_key:
             spec = row["date_filter"]
             day_range = family is API_2010 and str(spec["lower"]).endswith(">")
-            date_filter = DateFilter(spec["lower"], spec["upper"], behaviour.upper_exclusive,
-                                     times=spec["format"] == "date-time", sliceable=day_range)
+            date_filter = DateFilter(
+                spec["lower"], spec["upper"],
+                upper_exclusive=behaviour.upper_exclusive or spec.get("upper_exclusive", False),
+                lower_exclusive=spec.get("lower_exclusive", False),
+                times=spec["format"] == "date-time", sliceable=day_range)
         return cls(
             name=row["name"], host=row["host"], path=path, family=family,
             list_key=row["list_key"], primary_keys=tuple(row["primary_keys"]),
