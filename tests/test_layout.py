@@ -92,3 +92,14 @@ def test_dependencies_are_declared_if_and_only_if_imported() -> None:
                 tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"][
                     "dependencies"]}
     assert imported_distributions() == declared
+
+
+def test_the_docs_name_every_module() -> None:
+    """README's tree and docs/architecture.md name every module of the package."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    tree = readme[readme.index("## Development"):readme.index("### Testing")]
+    architecture = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    names = {path.name for path in modules() if path.name not in ("__init__.py", "__main__.py")
+             and path.parent.name != "schemas"}
+    assert {name for name in names if name not in tree} == set()
+    assert {name for name in names if name not in architecture} == set()

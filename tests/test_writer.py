@@ -204,7 +204,7 @@ def test_a_state_is_written_again_only_when_it_changed(monkeypatch: pytest.Monke
 
 
 def test_pages_written_whole_are_what_the_sdk_writes_record_by_record(emulator) -> None:
-    """A plain sync writes each page at once (client.TwilioStream.writes_pages); a stream map
+    """A plain sync writes each page at once (stream.TwilioStream.writes_pages); a stream map
     that changes nothing sends the same sync through the SDK's loop, one record at a time.
     Both give the same records (pages of parallel slices arrive in any order) and the same
     bookmarks."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-Query = TypeVar("Query")
+Query = TypeVar("Query")  # what a walk starts from (a planned walk, a seed)
 _DONE = object()
 PREFETCH_MIN_PAGE = 100  # records on a walk's first page for the rest to be read ahead
 # A partition's fetches ahead, by request: each is handed where to leave the page after its own.
@@ -35,10 +35,10 @@ def walk_in_parallel(
     """Yield the pages of every query, `max_workers` queries at a time.
 
     A worker's exception stops the others and is raised here, in the caller's thread.
-    With one worker or one query the walks run one after the other, but each is read one
+    With one worker or one walk the walks run one after the other, but each is read one
     page ahead: its first page is fetched here, the rest by a background thread while the
-    caller emits the page before (measured: the request of page n+1 overlaps the emitting
-    of page n). Requests in flight stay at one per walk; pages keep their order.
+    caller emits the page before, so that the request of the next page overlaps the
+    emitting of this one. Requests in flight stay at one per walk; pages keep their order.
     """
     if max_workers <= 1 or len(queries) <= 1:
         for query in queries:

@@ -150,8 +150,8 @@ def response_error(
 
 def read_body(response: requests.Response) -> bytes:
     """The whole body of a streamed response in one read. `response.content` reads it in
-    10 KiB chunks, each through urllib3's buffers, at twice the CPU (measured) in the
-    threads that share the GIL with the one emitting records. `iter_content(None)` is
+    10 KiB chunks, each through urllib3's buffers, a cost paid in the threads that share
+    the GIL with the one emitting records. `iter_content(None)` is
     requests' own read, with its own errors (ChunkedEncodingError for a cut-off body, ...),
     so retries see the same failures."""
     return b"".join(response.iter_content(chunk_size=None))
