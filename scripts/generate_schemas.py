@@ -20,9 +20,10 @@ Rules (Singer style, JSON Schema draft 7):
 * every property of the spec's list-item schema is kept, except the ones in ``REMOVED_FIELDS``;
 * every property is nullable (enum ``$ref`` s carry no ``nullable`` flag, yet real data has nulls);
 * ``date-time-rfc-2822`` and ISO ``date-time`` become ``format: date-time`` (the tap converts the
-  values to RFC 3339, see ``tap_twilio/output/transform.py``); ``date`` stays ``format: date``; every other
-  ``format`` (uri, phone-number, currency, http-method, ...) is dropped because targets do not
-  know them and Twilio sends relative URIs and empty strings in such fields;
+  values to RFC 3339, see ``tap_twilio/output/transform.py``); ``date`` stays
+  ``format: date``; every other ``format`` (uri, phone-number, currency, http-method, ...) is
+  dropped because targets do not know them and Twilio sends relative URIs and empty strings in
+  such fields;
 * enums become plain strings (Twilio adds values); their known values go into the description;
 * ``pattern`` / ``minLength`` / ``maxLength`` / ``default`` are dropped (Twilio sends ``""`` in some
   SID fields, and a tap must not reject data over a regex);
