@@ -57,10 +57,9 @@ from tap_twilio.settings import log_level_param
 from tap_twilio.walk_progress import Mark, PartitionProgress
 from tap_twilio.walking import ListShape, ListWalker
 
-
 # Progress alone asks for a STATE once this many RECORD bytes were written since the last:
 # what a stop could make a resumed run read again stays small beside what a STATE costs.
-PROGRESS_STATE_BYTES = 1024 * 1024
+PROGRESS_STATE_BYTES = 64 * 1024
 
 
 class TwilioStream(PrefetchHooks, RetryHooks):
