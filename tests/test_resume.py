@@ -84,7 +84,7 @@ def full_run(emu: Emulator, name: str, cache: dict) -> tuple[dict, dict, TapRun,
 def test_a_stopped_run_resumes_where_its_written_pages_end(
     emu: Emulator, full_runs: dict, name: str, at: float, sig: int
 ) -> None:
-    config, catalog, full, full_requests, full_seconds = full_run(emu, name, full_runs)
+    config, catalog, full, full_requests, _ = full_run(emu, name, full_runs)
     streams = SCENARIOS[name][0]
     every = {stream: sids(full, stream) for stream in streams}
     assert every["messages"] and len(every["messages"]) == len(full.records["messages"])
