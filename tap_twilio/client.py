@@ -54,12 +54,8 @@ from tap_twilio.prefetching import PrefetchHooks
 from tap_twilio.progress import StreamProgress
 from tap_twilio.retries import RetryHooks
 from tap_twilio.settings import log_level_param
-from tap_twilio.walk_progress import Mark, PartitionProgress
+from tap_twilio.walk_progress import KeptProgress, pages_kept
 from tap_twilio.walking import ListShape, ListWalker
-
-# Progress alone asks for a STATE once this many RECORD bytes were written since the last:
-# what a stop could make a resumed run read again stays small beside what a STATE costs.
-PROGRESS_STATE_BYTES = 64 * 1024
 
 
 class TwilioStream(PrefetchHooks, RetryHooks):
@@ -200,19 +196,17 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                          Hosts.from_config(self.config), self.list_key, self.date_filter,
                          self.replication_key)
 
-    def walker(self, context: Context | None, ahead: dict[Any, Future[Any]] | None = None,
-               saved: PartitionProgress | None = None) -> ListWalker:
+    def walker(self, context: Context | None,
+               ahead: dict[Any, Future[Any]] | None = None) -> ListWalker:
         """A walker of this partition's lists, fetching with the partition's context; a
-        next page fetched ahead (in `ahead` by its URL) is taken from there; `saved`: what
-        a stopped run finished."""
+        next page fetched ahead (in `ahead` by its URL) is taken from there."""
         def fetch(url: str, params: dict[str, Any] | None) -> Any:
             fetched = ahead.pop(url, None) if ahead and params is None else None
             if fetched is not None:
                 return fetched.result()
             return self.fetch_retried(url, params, context)
 
-        return ListWalker(fetch, self.list_shape, self.read_settings.workers, self.logger,
-                          saved)
+        return ListWalker(fetch, self.list_shape, self.read_settings.workers, self.logger)
 
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         for page in self.request_pages(context):
@@ -230,19 +224,15 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         # First pages fetched ahead, while an earlier list was read (see concurrency.py).
         fetched = self.prefetched_first_pages(context)
         walks = [(query, fetched.get(query.request)) for query in self.list_queries(context)]
-        progress = self.saved_progress(context)
-        walker = self.walker(context, fetched, progress)
+        walker = self.walker(context, fetched)
         # A record whose status changes between two queries (one per status) is emitted once.
         seen: set[tuple[Any, ...]] | None = set() if asked_one_by_one(self.narrowing) else None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
-                for page in chain(exported_pages(self, context), walk_in_parallel(
+                for page in pages_kept(chain(exported_pages(self, context), walk_in_parallel(
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
-                )):
-                    if isinstance(page, Mark):  # the page before it is written by now
-                        self.note_written(progress, page, context)
-                        continue
+                )), kept_progress(self, context, walker)):
                     counter.increment()
                     page = first_sightings(page, self.primary_keys, seen)
                     self.fill_context_fields(page, context)
@@ -254,35 +244,6 @@ class TwilioStream(PrefetchHooks, RetryHooks):
                 self.skip(context, exc)
             finally:
                 self.stop_prefetching_children()
-        self.get_context_state(context).pop("progress", None)  # the partition is read
-
-    # --- what a stopped run keeps (see walk_progress.py) ------------------------------
-
-    def saved_progress(self, context: Context | None) -> PartitionProgress | None:
-        """What a stopped run finished in this partition, and where this run's progress
-        is kept; None for a child list, whose state the parent's other children share (its
-        parent's progress keeps which parents' children are done). A resumed partition's
-        bookmark starts at the greatest value the stopped run wrote."""
-        if (sdk_compat.partition_keys(self, context) or {}) != (context or {}):
-            return None
-        progress = PartitionProgress(self.get_context_state(context).get("progress"))
-        if progress.bookmark is not None and self.replication_key:
-            sdk_compat.advance_bookmark(self, {self.replication_key: progress.bookmark},
-                                        context=context)
-        return progress
-
-    def note_written(self, progress: PartitionProgress | None, mark: Mark,
-                     context: Context | None) -> None:
-        """Keep in the partition's state what the written pages completed, for the next
-        STATE (written as often as the tap's state writer allows)."""
-        if progress is None:
-            return
-        state = self.get_context_state(context)
-        progress.apply(mark, state.get("progress_markers", {}).get("replication_key_value"))
-        state["progress"] = progress.as_state()
-        self.state_manager.is_flushed = False
-        if self.tap.encoded_state_writer.record_bytes_since() >= PROGRESS_STATE_BYTES:
-            sdk_compat.write_state_message(self)
 
     def fill_context_fields(self, page: list[dict[str, Any]], context: Context | None) -> None:
         """The parent's keys a child's records lack (its path named them)."""
@@ -412,3 +373,28 @@ def first_sightings(page: list[dict[str, Any]], keys: Iterable[str],
             seen.add(key)
             fresh.append(record)
     return fresh
+
+
+# RECORD bytes since the last STATE for progress alone to ask for one (a stop loses less).
+PROGRESS_STATE_BYTES = 64 * 1024
+
+
+def kept_progress(stream: TwilioStream, context: Context | None,
+                  walker: ListWalker) -> KeptProgress:
+    """A partition's progress (walk_progress.py), kept in its state as its pages are written
+    and given to its walker; not kept for a child list, whose state its parent's other
+    children share (the parent's progress keeps which parents' children are done)."""
+    if (sdk_compat.partition_keys(stream, context) or {}) != (context or {}):
+        return KeptProgress({}, lambda: None)
+
+    def changed() -> None:
+        stream.state_manager.is_flushed = False
+        if stream.tap.encoded_state_writer.record_bytes_since() >= PROGRESS_STATE_BYTES:
+            sdk_compat.write_state_message(stream)
+
+    kept = KeptProgress(stream.get_context_state(context), changed)
+    walker.saved = kept.saved
+    if kept.saved.bookmark is not None and stream.replication_key:  # the stopped run's
+        sdk_compat.advance_bookmark(stream, {stream.replication_key: kept.saved.bookmark},
+                                    context=context)
+    return kept

@@ -22,7 +22,6 @@ from tap_twilio.concurrency import Fetches, FirstPagePrefetcher, PagesAhead
 from tap_twilio.page_path import PagePathHooks
 from tap_twilio.planning import ListQuery, ListRules, ReadSettings
 from tap_twilio.transform import TransformError
-from tap_twilio.walk_progress import PartitionProgress
 from tap_twilio.walking import ListWalker
 
 # Pages after a list's first one fetched ahead, for a list walked link by link: memory
@@ -54,8 +53,8 @@ class PrefetchHooks(PagePathHooks):
     def read_settings(self) -> ReadSettings: ...
 
     @abstractmethod
-    def walker(self, context: Context | None, ahead: dict[Any, Future[Any]] | None = None,
-               saved: PartitionProgress | None = None) -> ListWalker: ...
+    def walker(self, context: Context | None,
+               ahead: dict[Any, Future[Any]] | None = None) -> ListWalker: ...
 
     @property
     def synced_children(self) -> list[PrefetchHooks]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -129,6 +129,40 @@ class PartitionProgress:
         if self.bookmark is not None:
             state = {"replication_key_value": self.bookmark, **state}
         return state
+
+
+class KeptProgress:
+    """A partition's progress kept in its state (the SDK's partition dict) as pages are
+    written; `changed` is called after each change (to ask for a STATE)."""
+
+    def __init__(self, state: dict[str, Any], changed: Callable[[], None]) -> None:
+        self.state = state
+        self.saved = PartitionProgress(state.get("progress"))
+        self.changed = changed
+
+    def note_written(self, mark: Mark) -> None:
+        """Keep what the written pages completed, and the greatest bookmark value so far
+        (the SDK's, for a list read newest first, is final only at the list's end)."""
+        reached = self.state.get("progress_markers", {}).get("replication_key_value")
+        self.saved.apply(mark, reached)
+        self.state["progress"] = self.saved.as_state()
+        self.changed()
+
+    def finish(self) -> None:
+        """The partition's lists are read: the bookmark alone says where the next run starts."""
+        self.state.pop("progress", None)
+
+
+def pages_kept(items: Iterable[Any], kept: KeptProgress) -> Iterator[Any]:
+    """The pages of a partition's walks; each mark is kept once the page before it is
+    written (the caller has come back for the next page), and once every page is, the
+    progress is dropped."""
+    for item in items:
+        if isinstance(item, Mark):
+            kept.note_written(item)
+        else:
+            yield item
+    kept.finish()
 
 
 def to_json(progress: ListProgress) -> dict[str, Any]:
