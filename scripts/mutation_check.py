@@ -66,12 +66,11 @@ MUTATIONS = [
         '"path": "/v1/Rooms",\n      "family": "meta",\n      "list_key": "rooms",\n'
         '      "primary_keys": [\n        "sid"\n      ],\n      "parent": null,\n'
         '      "parent_keys": {},\n      "path_fields": {},\n      "per_account": true,\n'
-        '      "date_filter": {\n        "lower": "DateCreatedAfter",\n'
-        '        "upper": "DateCreatedBefore",\n        "format": "date-time"\n      },',
+        '      "date_filter": {',
         '"path": "/v1/Rooms",\n      "family": "meta",\n      "list_key": "rooms",\n'
         '      "primary_keys": [\n        "sid"\n      ],\n      "parent": null,\n'
         '      "parent_keys": {},\n      "path_fields": {},\n      "per_account": true,\n'
-        '      "date_filter": null,',
+        '      "date_filter": null,\n      "dropped_date_filter": {',
         (f"{PLATFORM}::-k window and video_rooms",),
     ),
     Mutation(
@@ -107,8 +106,8 @@ MUTATIONS = [
     Mutation(
         "a record lost from every page",
         "tap_twilio/twilio/walking.py",
-        "        while True:\n            yield self.records(body)\n",
-        "        while True:\n            yield self.records(body)[1:]\n",
+        "    if sweep is None:\n        return records\n",
+        "    if sweep is None:\n        return records[1:]\n",
         (f"{PLATFORM}::-k complete_for_every_account and (studio_flows or verify_services)",
          "tests/test_extraction.py"),
     ),

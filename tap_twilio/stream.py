@@ -33,6 +33,7 @@ from tap_twilio.twilio.families import API_2010
 from tap_twilio.twilio.history import exported_pages
 from tap_twilio.twilio.http import ResourceUnavailable
 from tap_twilio.twilio.lists import ListSpec
+from tap_twilio.twilio.progress import KeptProgress
 from tap_twilio.twilio.reader import Ahead, ListReader
 
 
@@ -142,7 +143,8 @@ class TwilioStream(RESTStream[str]):
                 exported = exported_pages(self.reader, partition, bookmark,
                                           self.get_context_state(context), self.tap_state,
                                           tuple(self.schema["properties"]))
-                listed = self.reader.pages(self.get_url(context), partition, bookmark, ahead)
+                listed = self.reader.pages(self.get_url(context), partition, bookmark, ahead,
+                                           kept_progress(self, context))
                 for page in chain(exported, listed):
                     counter.increment()
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
@@ -329,3 +331,27 @@ class TwilioStream(RESTStream[str]):
         if self.children_ahead is not None:
             self.children_ahead.close()
             self.children_ahead = None
+
+
+# RECORD bytes since the last STATE for progress alone to ask for one (a stop loses less).
+PROGRESS_STATE_BYTES = 64 * 1024
+
+
+def kept_progress(stream: TwilioStream, context: Context | None) -> KeptProgress:
+    """A partition's progress (twilio/progress.py), kept in its state as its pages are
+    written; not kept for a child list, whose state its parent's other children share (the
+    parent's progress keeps which parents' children are done). A resumed partition's
+    bookmark starts at the greatest value the stopped run wrote."""
+    if (sdk_compat.partition_keys(stream, context) or {}) != (context or {}):
+        return KeptProgress({}, lambda: None)
+
+    def changed() -> None:
+        stream.state_manager.is_flushed = False
+        if stream.run.state_writer.record_bytes_since() >= PROGRESS_STATE_BYTES:
+            sdk_compat.write_state_message(stream)
+
+    kept = KeptProgress(stream.get_context_state(context), changed)
+    if kept.saved.bookmark is not None and stream.replication_key:  # the stopped run's
+        sdk_compat.advance_bookmark(stream, {stream.replication_key: kept.saved.bookmark},
+                                    context=context)
+    return kept

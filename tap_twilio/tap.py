@@ -53,16 +53,17 @@ class TapTwilio(TapHooks):
         check_catalog(kwargs.get("catalog"))
         kwargs["state"] = check_state(kwargs.get("state"))
         super().__init__(*args, **kwargs)
-        self.encoded_state_writer = EncodedStateWriter(
-            self.message_writer, min_seconds=self.SECONDS_BETWEEN_STATES,
-            record_share=self.STATE_SHARE_OF_RECORDS)
-        use_state_writer(self, self.encoded_state_writer)
+        use_state_writer(self, self.run.state_writer)
         self.started = time.monotonic()
 
     @cached_property
     def run(self) -> Run:
         """What this run's streams share, made with the streams (before any thread)."""
-        return Run(TwilioRun.from_config(self.config, self.logger), self.message_writer)
+        state_writer = EncodedStateWriter(
+            self.message_writer, min_seconds=self.SECONDS_BETWEEN_STATES,
+            record_share=self.STATE_SHARE_OF_RECORDS)
+        return Run(TwilioRun.from_config(self.config, self.logger), self.message_writer,
+                   state_writer)
 
     @classmethod
     def warn_unknown_settings(cls, config: Any) -> None:
@@ -171,7 +172,7 @@ class TapTwilio(TapHooks):
         try:
             if finished:
                 activate_versions(self)
-            self.encoded_state_writer.write_last(self.state)
+            self.run.state_writer.write_last(self.state)
         finally:
             self.message_writer.flush()
             self.run.twilio.prefetcher.close()
@@ -193,7 +194,7 @@ class TapTwilio(TapHooks):
         if self.message_writer.after_writing(lambda: self.on_termination(signum)):
             return
         try:
-            self.encoded_state_writer.write_last(self.state)
+            self.run.state_writer.write_last(self.state)
         finally:
             raise Interrupted(signum)
 

@@ -215,15 +215,18 @@ def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date
 
 
 def slice_walks(walk: SlicedWalk, date_filter: DateFilter, workers: int) -> list[LinearWalk]:
-    """The window of a sliced walk as day slices, the outer ones left open where the user
-    set no bound, so nothing is cut off."""
+    """The window of a sliced walk as day slices (see `day_slice`)."""
     span = walk.span
-    slices = date_slices(span.first, span.last, workers * 2)
-    base = date_filter.strip(walk.params)
-    return [
-        LinearWalk(walk.url, {**base, **date_filter.params(
-            None if i == 0 and span.open_below else first,
-            None if i == len(slices) - 1 and span.open_above else last,
-        )})
-        for i, (first, last) in enumerate(slices)
-    ]
+    return [day_slice(walk, date_filter, days)
+            for days in date_slices(span.first, span.last, workers * 2)]
+
+
+def day_slice(walk: SlicedWalk, date_filter: DateFilter,
+              days: tuple[dt.date, dt.date]) -> LinearWalk:
+    """One day slice of a sliced walk's window, left open below (above) when it starts
+    (ends) the window and the user set no bound there, so nothing is cut off."""
+    span, (first, last) = walk.span, days
+    return LinearWalk(walk.url, {**date_filter.strip(walk.params), **date_filter.params(
+        None if first <= span.first and span.open_below else first,
+        None if last >= span.last and span.open_above else last,
+    )})

@@ -27,6 +27,7 @@ from tap_twilio.twilio.planning import (
     asked_one_by_one,
     plan_list,
 )
+from tap_twilio.twilio.progress import KeptProgress, PartitionProgress, pages_kept
 from tap_twilio.twilio.run import TwilioRun
 from tap_twilio.twilio.walking import ListShape, ListWalker, Page
 from tap_twilio.twilio.walks import LinearWalk, Walk, first_request, follows_links_to_the_end
@@ -103,29 +104,32 @@ class ListReader:
 
     # --- reading pages ---------------------------------------------------------------
 
-    def walker(self, partition: Partition, ahead: Ahead | None = None) -> ListWalker:
+    def walker(self, partition: Partition, ahead: Ahead | None = None,
+               saved: PartitionProgress | None = None) -> ListWalker:
         """A walker of a partition's walks; a next page fetched ahead (in `ahead` by its
-        URL) is taken from there."""
+        URL) is taken from there; `saved`: what a stopped run finished."""
         def fetch(url: str, params: dict[str, Any] | None) -> Any:
             fetched = ahead.pop(url, None) if ahead and params is None else None
             if fetched is not None:
                 return fetched.result()
             return self.client.fetch(url, params, partition, self.own_credentials)
 
-        return ListWalker(fetch, self.shape, self.settings.workers, self.logger)
+        return ListWalker(fetch, self.shape, self.settings.workers, self.logger, saved)
 
     def pages(self, url: str, partition: Partition, bookmark: dt.date | None,
-              ahead: Ahead) -> Iterator[Page]:
+              ahead: Ahead, kept: KeptProgress) -> Iterator[Page]:
         """The partition's raw records, page by page, as they arrive; first pages (and
-        pages after them) may have been fetched ahead (`ahead`)."""
+        pages after them) may have been fetched ahead (`ahead`). What each written page
+        completes is kept in the partition's progress (`kept`), and what a stopped run
+        finished there is not read again."""
         walks = [(walk, ahead.get(first_request(walk)))
                  for walk in self.plan(url, partition, bookmark)]
-        walker = self.walker(partition, ahead)
+        walker = self.walker(partition, ahead, kept.saved)
         # A record whose status changes between two walks (one per status) is emitted once.
         seen: set[tuple[Any, ...]] | None = (
             set() if asked_one_by_one(self.spec.narrowing) else None)
-        for page in walk_in_parallel(walks, lambda walk: walker.walk(*walk),
-                                     self.settings.workers):
+        for page in pages_kept(walk_in_parallel(walks, lambda walk: walker.walk(*walk),
+                                                self.settings.workers), kept):
             page = first_sightings(page, self.spec.primary_keys, seen)
             fill_context_fields(page, partition, self.spec.context_fields)
             yield page

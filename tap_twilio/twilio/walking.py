@@ -1,9 +1,11 @@
 """Walking Twilio lists: the pages of a planned walk (walks.py), by following links or in
-parallel.
+parallel, each page followed by the `Mark` of what writing it completes (progress.py).
 
 A `ListWalker` is handed a fetch function (URL and parameters to a decoded page, retried),
-the list's shape and the number of workers; it knows nothing of streams or the SDK. There
-is one method per kind of walk; `walk` picks it.
+the list's shape, the number of workers and what a stopped run finished; it knows nothing
+of streams or the SDK. There is one method per kind of walk; `walk` picks it. A list a
+stopped run finished is not read again; one it left unfinished is read on from where its
+written pages end (its first page is read again, for what is newer).
 """
 
 from __future__ import annotations
@@ -19,7 +21,22 @@ from tap_twilio.twilio.concurrency import run_all, walk_in_parallel
 from tap_twilio.twilio.families import ApiFamily, page_records
 from tap_twilio.twilio.hosts import Hosts
 from tap_twilio.twilio.http import TwilioAPIError
-from tap_twilio.twilio.planning import DateFilter, slice_walks
+from tap_twilio.twilio.planning import DateFilter, day_slice
+from tap_twilio.twilio.progress import (
+    HEAD,
+    DayRange,
+    ListProgress,
+    Mark,
+    PartitionProgress,
+    absolute,
+    days_left,
+    days_name,
+    link_with,
+    list_key,
+    named_days,
+    relative,
+    share_out,
+)
 from tap_twilio.twilio.seeking import (
     Seed,
     created_at,
@@ -40,6 +57,7 @@ from tap_twilio.twilio.walks import (
 
 Fetch = Callable[[str, "dict[str, Any] | None"], Any]
 Page = list[dict[str, Any]]
+Item = Page | Mark  # a walk hands over pages, each followed by what writing it completes
 
 
 @dataclass(frozen=True)
@@ -58,11 +76,13 @@ class ListShape:
 class ListWalker:
     """The pages of one partition's planned walks."""
 
-    def __init__(self, fetch: Fetch, shape: ListShape, workers: int, logger: Logger) -> None:
+    def __init__(self, fetch: Fetch, shape: ListShape, workers: int, logger: Logger,
+                 saved: PartitionProgress | None = None) -> None:
         self.fetch = fetch
         self.shape = shape
         self.workers = workers
         self.logger = logger
+        self.saved = saved or PartitionProgress()  # what a stopped run finished
 
     def records(self, body: Any) -> Page:
         return page_records(body, self.shape.list_key)
@@ -77,62 +97,79 @@ class ListWalker:
             return self.shape.host_url + link
         return self.shape.hosts.follow(link)
 
-    def walk(self, walk: Walk, first_page: Future[Any] | None = None) -> Iterator[Page]:
-        """Every page of one walk; its first page may have been fetched ahead."""
+    def walk(self, walk: Walk, first_page: Future[Any] | None = None) -> Iterator[Item]:
+        """Every page of one walk, each followed by its mark, and at the end that the list
+        is finished; its first page may have been fetched ahead."""
+        key = list_key(walk.url, walk.params, self.shape.host_url)
+        saved = self.saved.saved_list(key)
+        if saved.finished:
+            return
         body = first_page.result() if first_page is not None else self.fetch(walk.url,
                                                                                walk.params)
-        if isinstance(walk, LinearWalk):
-            yield from self.linear(body)
-        elif isinstance(walk, SlicedWalk):
-            yield from self.sliced(walk, body)
-        elif isinstance(walk, SeekingWalk):
-            yield from self.sought(walk, body)
-        elif isinstance(walk, NullSweep):
-            yield from self.null_sweep(walk, body)
+        records, next_url = self.records(body), self.next_url(body)
+        if isinstance(walk, SweepFirst):
+            yield from self.sweep_then_window(walk, records, next_url)
         else:
-            yield from self.sweep_then_window(walk, body)
+            sweep = walk if isinstance(walk, NullSweep) else None
+            yield kept(sweep, records)
+            if next_url and not swept(sweep, records):
+                yield from self.rest(walk, key, saved, records, next_url)
+        yield Mark(key, finished=True)
 
-    def linear(self, body: Any) -> Iterator[Page]:
-        """The page of `body` and every page after it, link by link."""
-        while True:
-            yield self.records(body)
-            url = self.next_url(body)
-            if url is None:
-                return
-            body = self.fetch(url, None)
-
-    def sliced(self, walk: SlicedWalk, body: Any) -> Iterator[Page]:
-        """The first page of a window; when the list goes on, the window in day slices read
-        in parallel, less the first page's records, which a slice lists again."""
-        records = self.records(body)
-        yield records
-        if self.next_url(body) is None:
+    def rest(self, walk: LinearWalk | SlicedWalk | SeekingWalk | NullSweep, key: str,
+             saved: ListProgress, first_page: Page, next_url: str) -> Iterator[Item]:
+        """The pages after a list's first one: in day slices, from seeds, or link by link."""
+        if isinstance(walk, SlicedWalk):
+            yield from self.slices(walk, key, saved, {r.get("sid") for r in first_page})
             return
-        assert self.shape.date_filter is not None
-        seen = {r.get("sid") for r in records}
-        slices = slice_walks(walk, self.shape.date_filter, self.workers)
-        for page in walk_in_parallel(slices, self.walk, self.workers):
-            yield [r for r in page if r.get("sid") not in seen]
+        sweep = walk if isinstance(walk, NullSweep) else None
+        if isinstance(walk, SeekingWalk) and not saved.stops:
+            yield from self.seek(walk, key, first_page, next_url)
+        elif saved.stops or (saved.head and HEAD in saved.walks):
+            yield from self.resume(sweep, key, saved, first_page, next_url)
+        else:
+            head = first_page[0].get("sid") if first_page else None
+            name = HEAD if head else None  # a list without SIDs cannot find its old head
+            if name:
+                yield Mark(key, HEAD, self.link(next_url), head=head)
+            yield from self.follow(key, name, next_url, sweep=sweep)
 
-    def sought(self, walk: SeekingWalk, body: Any) -> Iterator[Page]:
-        """The first page of a full history; when the list goes on, the rest from seeds."""
-        records = self.records(body)
-        yield records
-        next_url = self.next_url(body)
-        if next_url is not None:
-            yield from self.seek(walk, records, next_url)
+    def resume(self, sweep: NullSweep | None, key: str, saved: ListProgress,
+               first_page: Page, next_url: str) -> Iterator[Item]:
+        """A list a stopped run left unfinished: from the new first page down to the
+        record the stopped run's first page began with (what is newer), and each of its
+        unfinished walks from where it stopped."""
+        walks = [partial(self.follow, key, name, link, sweep=sweep, stops=saved.stops)
+                 for name, link in saved.walks.items()]
+        if saved.head and saved.head not in {r.get("sid") for r in first_page}:
+            walks.insert(0, partial(self.follow, key, None, next_url, sweep=sweep,
+                                    stops=saved.stops | {saved.head}))
+        yield from walk_in_parallel(walks, call, self.workers)
 
-    def null_sweep(self, walk: NullSweep, body: Any) -> Iterator[Page]:
-        """The records whose date is null, page by page, up to the page reaching `since`."""
-        while True:
+    def follow(self, key: str, name: str | None, url: str | None,
+               params: dict[str, Any] | None = None, sweep: NullSweep | None = None,
+               stops: frozenset[Any] = frozenset(), first_body: Any = None,
+               days: DayRange | None = None) -> Iterator[Item]:
+        """Pages from `url` (or from an already fetched first page) to the list's end, or
+        up to and including the first record in `stops`, each followed by where walk `name`
+        goes on (None: no marks), and at its end that it, and the `days` it read, are done."""
+        while url:
+            body = first_body if first_body is not None else self.fetch(
+                absolute(url, self.shape.host_url), params)
+            first_body, params = None, None
             records = self.records(body)
-            yield [r for r in records if r.get(walk.field) in (None, "")]
-            url = self.next_url(body)
-            if url is None or (records and created_before(records[-1], walk.since)):
-                return
-            body = self.fetch(url, None)
+            page, stopped = until_stop(records, stops)
+            yield kept(sweep, page)
+            url = None if stopped or swept(sweep, records) else self.next_url(body)
+            if name is not None:
+                yield Mark(key, name, self.link(url) if url else None,
+                           days=None if url else days)
 
-    def sweep_then_window(self, walk: SweepFirst, body: Any) -> Iterator[Page]:
+    def link(self, url: str) -> str:
+        return relative(url, self.shape.host_url)
+
+    def sweep_then_window(self, walk: SweepFirst, records: Page,
+                          next_url: str | None) -> Iterator[Item]:
         """A dated window over a list whose dates can be null, after the sweep's first page.
 
         That page has no next page for most lists of an incremental run (a subaccount's
@@ -140,18 +177,39 @@ class ListWalker:
         as Twilio's day-granular filter would, and the window is not asked for (half the
         requests over many subaccounts). Otherwise the window is read by its own walk (and
         slices), alongside the rest of the sweep."""
-        sweep, records, next_url = walk.sweep, self.records(body), self.next_url(body)
+        sweep = walk.sweep
         if next_url is None:
             yield [r for r in records if null_or_within(r.get(sweep.field), walk.first_day,
                                                         walk.last_day)]
             return
-        yield [r for r in records if r.get(sweep.field) in (None, "")]
+        yield kept(sweep, records)
         walks: list[Walk] = [walk.window]
-        if not (records and created_before(records[-1], sweep.since)):
+        if not swept(sweep, records):
             walks.append(NullSweep(next_url, {}, sweep.field, sweep.since))
         yield from walk_in_parallel(walks, self.walk, self.workers)
 
-    def seek(self, walk: SeekingWalk, first_page: Page, next_url: str) -> Iterator[Page]:
+    def slices(self, walk: SlicedWalk, key: str, saved: ListProgress,
+               seen: set[Any]) -> Iterator[Item]:
+        """The window of a walk in day slices read in parallel, less the records of its
+        first page (`seen`), which a slice lists again. A stopped run's unfinished slices
+        go on from where they stopped; its finished days are not read again."""
+        date_filter = self.shape.date_filter
+        assert date_filter is not None
+        under_way = {name: named_days(name) for name in saved.walks}
+        taken = saved.days + [days for days in under_way.values() if days]
+        walks = [partial(self.follow, key, name, link, days=under_way[name])
+                 for name, link in saved.walks.items() if under_way[name]]
+        for days in share_out(days_left(walk.span.first, walk.span.last, taken),
+                              self.workers * 2):
+            part = day_slice(walk, date_filter, days)
+            walks.append(partial(self.follow, key, days_name(days), part.url, part.params,
+                                 days=days))
+        for item in walk_in_parallel(walks, call, self.workers):
+            yield item if isinstance(item, Mark) else [r for r in item
+                                                       if r.get("sid") not in seen]
+
+    def seek(self, walk: SeekingWalk, key: str, first_page: Page,
+             next_url: str) -> Iterator[Item]:
         """The rest of an unfiltered list after its first page, read from several places.
 
         Twilio's next-page link resumes a list with `PageToken=PA<SID of the page's last
@@ -171,12 +229,17 @@ class ListWalker:
         seeds = [seed for seed in self.probe_seeds(walk, probe_days(first_day, last_day, walks))
                  if seed.sid not in seen]
         seeded = self.seeded_first_pages(walk, seeds)
-        stops = frozenset(seed.sid for seed in seeds) if seeded is not None else frozenset()
-        starts: list[tuple[str | None, Any]] = [(next_url, None)]
-        starts += [(walk.url, body) for body in seeded or ()]
+        if seeded is None:
+            seeds, seeded = [], []
+        stops = frozenset(seed.sid for seed in seeds)
+        starts = [(HEAD, self.link(next_url), None)] + [
+            (f"after {seed.sid}", self.link(link_with(walk.url, seeded_params(walk, seed))),
+             body) for seed, body in zip(seeds, seeded, strict=True)]
+        yield Mark(key, head=first_page[0].get("sid"),
+                   started={name: link for name, link, _ in starts}, stops=tuple(stops))
         yield from walk_in_parallel(
-            starts, lambda start: self.walk_until(start[0], start[1], stops), self.workers
-        )
+            [partial(self.follow, key, name, link, stops=stops, first_body=body)
+             for name, link, body in starts], call, self.workers)
 
     def probe_seeds(self, walk: SeekingWalk, days: list[Any]) -> list[Seed]:
         """The newest record on or before each day, with the record after it (distinct, in
@@ -200,11 +263,7 @@ class ListWalker:
         when Twilio refuses such a token or a page fails its proof."""
         if not seeds:
             return []
-        pages = [
-            partial(self.fetch, walk.url,
-                    {**walk.params, "Page": 1, "PageToken": "PA" + seed.sid})
-            for seed in seeds
-        ]
+        pages = [partial(self.fetch, walk.url, seeded_params(walk, seed)) for seed in seeds]
         name = self.shape.name
         try:
             bodies = run_all(pages, self.workers)
@@ -226,20 +285,31 @@ class ListWalker:
             return None
         return bodies
 
-    def walk_until(
-        self, url: str | None, first_body: Any, stops: frozenset[str]
-    ) -> Iterator[Page]:
-        """Pages from `url` (or from an already fetched first page) up to and including
-        the first record in `stops`."""
-        while url:
-            if first_body is not None:
-                body, first_body = first_body, None
-            else:
-                body = self.fetch(url, None)
-            records = self.records(body)
-            for i, record in enumerate(records):
-                if record.get("sid") in stops:
-                    yield records[: i + 1]
-                    return
-            yield records
-            url = self.next_url(body)
+
+def seeded_params(walk: SeekingWalk, seed: Seed) -> dict[str, Any]:
+    """The query of the page right after a seed record."""
+    return {**walk.params, "Page": 1, "PageToken": "PA" + seed.sid}
+
+
+def kept(sweep: NullSweep | None, records: Page) -> Page:
+    """A page's records a walk keeps: a sweep keeps those whose date is null."""
+    if sweep is None:
+        return records
+    return [r for r in records if r.get(sweep.field) in (None, "")]
+
+
+def swept(sweep: NullSweep | None, records: Page) -> bool:
+    """Whether a sweep is over: its page reached the day it sweeps back to."""
+    return bool(sweep and records and created_before(records[-1], sweep.since))
+
+
+def until_stop(records: Page, stops: frozenset[Any]) -> tuple[Page, bool]:
+    """A page's records up to and including the first in `stops`, and whether one was."""
+    for i, record in enumerate(records):
+        if record.get("sid") in stops:
+            return records[: i + 1], True
+    return records, False
+
+
+def call(walk: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+    return walk()
