@@ -102,9 +102,10 @@ class TapTwilio(TapHooks):
 
     def discover_streams(self) -> list[Stream]:
         streams = [stream_class(tap=self, run=self.run) for stream_class in STREAM_TYPES]
-        by_class = {type(stream): stream for stream in streams}
+        by_class: dict[type[Stream] | None, TwilioStream] = {
+            type(stream): stream for stream in streams}
         for stream in streams:  # each child takes the first pages its parent fetched ahead
-            stream.parent = by_class.get(stream.parent_stream_type)  # type: ignore[arg-type]
+            stream.parent = by_class.get(stream.parent_stream_type)
         return list(streams)
 
     @property
