@@ -119,12 +119,10 @@ class ListWalker:
         """The pages after a list's first one."""
         if query.split:
             yield from self.slices(query, key, saved, {r.get("sid") for r in first_page})
-        elif query.seek and saved.stops:
+        elif saved.head:  # a stopped run began this list's walks (and seeks)
             yield from self.resume(query, key, saved, first_page, next_url)
         elif query.seek:
             yield from self.seek(query, key, first_page, next_url)
-        elif saved.head and HEAD in saved.walks:
-            yield from self.resume(query, key, saved, first_page, next_url)
         else:
             head = first_page[0].get("sid") if first_page else None
             name = HEAD if head else None  # a list without SIDs cannot find its old head
