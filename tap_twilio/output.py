@@ -50,8 +50,6 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.state_is_last = False  # whether the last message written is a STATE
         self.records_written: Counter[str] = Counter()  # RECORD messages per stream name
         self.record_bytes = 0  # bytes of the RECORD lines written
-        self.writing = False  # whether `flush` is writing to stdout
-        self.held_stop: Callable[[], None] | None = None  # a stop that came meanwhile
 
     def write_message(self, message: Message) -> None:
         line = self.format_message(message)
@@ -124,23 +122,14 @@ class RecordBufferingWriter(MsgSpecWriter):
         del self.pending[self.pending.rfind(b"\n") + 1 :]
 
     def flush(self) -> None:
-        """Write out the buffered lines and flush stdout.
-
-        A stop (SIGTERM, Ctrl-C) that comes while this writes is held until the write and
-        its bookkeeping are done (`held_stop`): run amid them, it would write again what was
-        just written, or the rest of a line after its cut-off start."""
+        """Write out the buffered lines and flush stdout."""
         self.drop_cut_off_line()
-        self.writing = True
-        try:
-            while self.pending:
-                written = sys.stdout.buffer.write(bytes(self.pending))
-                del self.pending[: written or 0]  # a raw file may write only part (or None)
-            sys.stdout.flush()
-        finally:
-            self.writing = False
-        stop, self.held_stop = self.held_stop, None
-        if stop is not None:
-            stop()
+        # Each part leaves the buffer once written: a stop (a signal's exception) during
+        # the write leaves the rest for the run's end to write before its last STATE.
+        while self.pending:
+            written = sys.stdout.buffer.write(bytes(self.pending))
+            del self.pending[: written or 0]  # a raw file may write only part (or None)
+        sys.stdout.flush()
 
 
 def message_fields(message: Message) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, ClassVar
 
 import click
@@ -208,11 +208,7 @@ class TapTwilio(TapHooks):
 
     def on_termination(self, signum: int) -> None:  # pragma: no cover
         """SIGTERM/SIGINT: write the state so far (at once: a stop may be followed by
-        SIGKILL), then stop with a non-zero exit code; during a write to stdout, once that
-        write is done (see `RecordBufferingWriter.flush`)."""
-        if self.message_writer.writing:
-            self.message_writer.held_stop = partial(self.on_termination, signum)
-            return
+        SIGKILL), then stop with a non-zero exit code."""
         try:
             self.encoded_state_writer.write_last(self.state)
         finally:
