@@ -41,7 +41,9 @@ Row fields:
 * ``per_account``: read once per account in scope (every stream but ``accounts``);
 * ``date_filter``: the server-side date filter usable for incremental sync: ``lower`` and
   ``upper`` query parameter names and the ``format`` of their values (``date``: ``YYYY-MM-DD``,
-  ``date-time``: ISO 8601); null when the list has none;
+  ``date-time``: ISO 8601), and for date-times whether each bound leaves its instant out
+  (``lower_exclusive`` / ``upper_exclusive``: the parameter's text says "after" / "before",
+  not "on or after"); null when the list has none;
 * ``replication_key``: the record field that filter applies to, where the spec makes that clear
   (``REPLICATION_KEYS``, else the filter's own name: ``DateCreatedAfter`` → ``date_created``);
   null: full table;
@@ -885,13 +887,29 @@ def date_filter_candidates(endpoint: Endpoint, name: str) -> list[tuple[dict, st
         return found
     for lower, upper, field in DATE_FILTER_PAIRS:
         if lower in query and upper in query:
-            date_filter = {
+            date_filter: dict[str, Any] = {
                 "lower": lower,
                 "upper": upper,
                 "format": _filter_format(endpoint, lower),
             }
+            if date_filter["format"] == "date-time":
+                date_filter["lower_exclusive"] = excludes_its_instant(query[lower])
+                date_filter["upper_exclusive"] = excludes_its_instant(query[upper])
             found.append((date_filter, field))
     return found
+
+
+# "after this date-time" / "before this date-time" leave the instant itself out; "on or
+# after", "at or after", ">=", "and later" keep it.
+INCLUDES_INSTANT = re.compile(r"\b(?:on|at) or (?:after|before)\b|[<>]=|\band (?:later|earlier)\b",
+                              re.IGNORECASE)
+EXCLUDES_INSTANT = re.compile(r"\b(?:after|before)\b|\(exclusive\)", re.IGNORECASE)
+
+
+def excludes_its_instant(parameter: dict[str, Any]) -> bool:
+    """Whether a date-time bound's text says records at exactly that instant are left out."""
+    text = parameter.get("description", "")
+    return not INCLUDES_INSTANT.search(text) and bool(EXCLUDES_INSTANT.search(text))
 
 
 def date_filter_and_key(

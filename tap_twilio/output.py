@@ -50,6 +50,8 @@ class RecordBufferingWriter(MsgSpecWriter):
         self.state_is_last = False  # whether the last message written is a STATE
         self.records_written: Counter[str] = Counter()  # RECORD messages per stream name
         self.record_bytes = 0  # bytes of the RECORD lines written
+        self.writing = False  # inside `flush`
+        self.when_written: Callable[[], None] | None = None  # see `after_writing`
 
     def write_message(self, message: Message) -> None:
         line = self.format_message(message)
@@ -124,12 +126,30 @@ class RecordBufferingWriter(MsgSpecWriter):
     def flush(self) -> None:
         """Write out the buffered lines and flush stdout."""
         self.drop_cut_off_line()
-        # Each part leaves the buffer once written: a stop (a signal's exception) during
-        # the write leaves the rest for the run's end to write before its last STATE.
-        while self.pending:
-            written = sys.stdout.buffer.write(bytes(self.pending))
-            del self.pending[: written or 0]  # a raw file may write only part (or None)
-        sys.stdout.flush()
+        self.writing = True
+        try:
+            # Each part leaves the buffer once written: a failure during the write leaves
+            # the rest for the run's end to write before its last STATE.
+            while self.pending:
+                written = sys.stdout.buffer.write(bytes(self.pending))
+                del self.pending[: written or 0]  # a raw file may write only part (or None)
+            sys.stdout.flush()
+        finally:
+            self.writing = False
+            then, self.when_written = self.when_written, None
+            if then is not None:
+                then()
+
+    def after_writing(self, action: Callable[[], None]) -> bool:
+        """Run `action` once the write in progress is done; False when none is.
+
+        A signal's handler runs in the main thread between any two steps, also inside
+        stdout's write (Python checks for signals there) before the written lines leave
+        the buffer: a handler that wrote its STATE then would write those lines twice."""
+        if not self.writing:
+            return False
+        self.when_written = action
+        return True
 
 
 def message_fields(message: Message) -> dict[str, Any]:

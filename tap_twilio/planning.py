@@ -53,7 +53,10 @@ class DateFilter:
 
     lower: str | None
     upper: str | None
-    upper_exclusive: bool = False  # `StartTime<` means strictly before: send the next day
+    # `StartTime<`, `DateCreatedBefore` mean strictly before: send the next day('s start)
+    upper_exclusive: bool = False
+    # `DateCreatedAfter` (a date-time) means strictly after: send the day before's last second
+    lower_exclusive: bool = False
     times: bool = False  # the values are ISO date-times: the first day's start, the last's end
     # Whether a window may be cut into day slices by it: Twilio documents the 2010 API's
     # `X>`/`X<` day ranges, and the slices of a list with no SIDs could not be told apart.
@@ -67,11 +70,21 @@ class DateFilter:
     def params(self, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
         """The filter's parameters for a window, e.g. `{"DateSent>": "2024-05-01"}`."""
         params = {}
+        day = dt.timedelta(days=1)
         if start and self.lower:
-            params[self.lower] = f"{start}T00:00:00Z" if self.times else start.isoformat()
+            if not self.times:
+                params[self.lower] = start.isoformat()
+            elif self.lower_exclusive:
+                params[self.lower] = f"{start - day}T23:59:59Z"
+            else:
+                params[self.lower] = f"{start}T00:00:00Z"
         if end and self.upper:
-            last = end + dt.timedelta(days=1) if self.upper_exclusive else end
-            params[self.upper] = f"{last}T23:59:59Z" if self.times else last.isoformat()
+            if not self.times:
+                params[self.upper] = (end + day if self.upper_exclusive else end).isoformat()
+            elif self.upper_exclusive:
+                params[self.upper] = f"{end + day}T00:00:00Z"
+            else:
+                params[self.upper] = f"{end}T23:59:59Z"
         return params
 
     def strip(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -227,8 +227,11 @@ def stream_class(
     if replication_key:
         spec = row["date_filter"]
         day_range = family is API_2010 and str(spec["lower"]).endswith(">")
-        date_filter = DateFilter(spec["lower"], spec["upper"], behaviour.upper_exclusive,
-                                 times=spec["format"] == "date-time", sliceable=day_range)
+        date_filter = DateFilter(
+            spec["lower"], spec["upper"],
+            upper_exclusive=behaviour.upper_exclusive or spec.get("upper_exclusive", False),
+            lower_exclusive=spec.get("lower_exclusive", False),
+            times=spec["format"] == "date-time", sliceable=day_range)
     attributes: dict[str, Any] = {
         "name": row["name"],
         "path": path,

@@ -208,7 +208,10 @@ class TapTwilio(TapHooks):
 
     def on_termination(self, signum: int) -> None:  # pragma: no cover
         """SIGTERM/SIGINT: write the state so far (at once: a stop may be followed by
-        SIGKILL), then stop with a non-zero exit code."""
+        SIGKILL), then stop with a non-zero exit code. Inside a write of stdout, that
+        write ends first."""
+        if self.message_writer.after_writing(lambda: self.on_termination(signum)):
+            return
         try:
             self.encoded_state_writer.write_last(self.state)
         finally:

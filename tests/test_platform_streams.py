@@ -163,10 +163,29 @@ def windowed() -> Iterator[tuple[Emulator, TapRun, int, int]]:
     with Emulator(seed=44, subaccounts=1, sizes=SIZES, platform_sizes=sizes,
                   platform_subaccount_sizes=[sizes]) as emu:
         config = emu.config(page_size=5, start_date=start.isoformat(), end_date=end.isoformat())
+        for stream, field in DATED.items():
+            place_on_the_window_s_edges(emu.platform_truth(LIST_OF[stream], emu.account_sid),
+                                        field, start, end)
         run = run_tap(config, catalog=catalog_selecting(config, set(DATED)))
         assert run.returncode == 0, run.stderr[-3000:]
         first = int(dt.datetime.combine(start, dt.time(), dt.timezone.utc).timestamp())
         yield emu, run, first, first + ((end - start).days + 1) * DAY
+
+
+def place_on_the_window_s_edges(records: list[dict], field: str, start: dt.date,
+                                end: dt.date) -> None:
+    """Four of the records served moved to the window's edges: its first and last second, and
+    the seconds just outside it. A bound Twilio documents as "after" or "before" leaves its
+    own instant out, so a tap sending the window's first or last second there misses a record
+    (and one sending the day after's last second reads one too many)."""
+    assert len(records) >= 4, "a dated list too short to place records on the window's edges"
+    midnight = dt.time(tzinfo=dt.timezone.utc)
+    first = dt.datetime.combine(start, midnight)
+    after_last = dt.datetime.combine(end + dt.timedelta(days=1), midnight)
+    second = dt.timedelta(seconds=1)
+    edges = (first - second, first, after_last - second, after_last)
+    for record, instant in zip(records[:4], edges, strict=True):
+        record[field] = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_the_date_filtered_lists_are_a_dozen_or_more() -> None:

@@ -247,6 +247,9 @@ def test_a_killed_run_resumed_from_its_last_state_loses_nothing(small: Emulator,
         assert first.stderr.strip().splitlines()[-1] == (
             ERROR_PREFIX + "interrupted by SIGTERM; run again with the last STATE message to "
             "resume")
+    for stream in INCREMENTAL:  # the stop's STATE written mid-write repeated lines once
+        assert len(set(keys(first, stream))) == len(first.records[stream]), (
+            f"{stream}: a record written twice before the stop")
     emitted = sum(len(first.records[s]) for s in INCREMENTAL)
     assert 0 < emitted < total, "the kill did not interrupt the run"
     state = first.last_state

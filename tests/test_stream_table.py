@@ -244,7 +244,10 @@ def test_replication_keys_are_date_fields_with_a_filter() -> None:
         assert prop.get("format") in ("date-time", "date"), row["name"]
     for row in ROWS:
         if row["date_filter"]:
-            assert set(row["date_filter"]) == {"lower", "upper", "format"}, row["name"]
+            keys = {"lower", "upper", "format"}
+            if row["date_filter"]["format"] == "date-time":  # an instant: in or out
+                keys |= {"lower_exclusive", "upper_exclusive"}
+            assert set(row["date_filter"]) == keys, row["name"]
             assert row["date_filter"]["format"] in ("date", "date-time"), row["name"]
 
 
@@ -356,32 +359,43 @@ def test_date_filters_are_the_specs_query_parameters() -> None:
             assert row["date_filter"]["upper"] in names, row["name"]
 
 
+# The bounds' own instants, as their parameter texts say: "on or after" keeps it, "before"
+# leaves it out (None: whole days, `YYYY-MM-DD`).
 @pytest.mark.parametrize(
-    ("stream", "lower", "upper", "value_format", "field"),
+    ("stream", "lower", "upper", "value_format", "field", "exclusive"),
     [
-        ("studio_executions", "DateCreatedFrom", "DateCreatedTo", "date-time", "date_created"),
-        ("insights_call_summaries", "StartTime", "EndTime", "date-time", "start_time"),
-        ("taskrouter_workspace_events", "StartDate", "EndDate", "date-time", "event_date"),
+        ("studio_executions", "DateCreatedFrom", "DateCreatedTo", "date-time", "date_created",
+         (False, True)),
+        ("insights_call_summaries", "StartTime", "EndTime", "date-time", "start_time",
+         (False, False)),
+        ("taskrouter_workspace_events", "StartDate", "EndDate", "date-time", "event_date",
+         (False, False)),
         (
             "verify_verification_attempts",
             "DateCreatedAfter",
             "DateCreatedBefore",
             "date-time",
             "date_created",
+            (True, True),
         ),
-        ("video_rooms", "DateCreatedAfter", "DateCreatedBefore", "date-time", "date_created"),
-        ("monitor_events", "StartDate", "EndDate", "date-time", "event_date"),
-        ("alerts", "StartDate", "EndDate", "date-time", "date_generated"),
-        ("calls", "StartTime>", "StartTime<", "date", "start_time"),
-        ("conferences", "DateUpdated>", "DateUpdated<", "date", "date_updated"),
-        ("usage_records", "StartDate", "EndDate", "date", "start_date"),
+        ("video_rooms", "DateCreatedAfter", "DateCreatedBefore", "date-time", "date_created",
+         (False, True)),
+        ("monitor_events", "StartDate", "EndDate", "date-time", "event_date", (False, False)),
+        ("alerts", "StartDate", "EndDate", "date-time", "date_generated", (False, False)),
+        ("calls", "StartTime>", "StartTime<", "date", "start_time", None),
+        ("conferences", "DateUpdated>", "DateUpdated<", "date", "date_updated", None),
+        ("usage_records", "StartDate", "EndDate", "date", "start_date", None),
     ],
 )
 def test_date_filter_spot_checks(
-    stream: str, lower: str, upper: str, value_format: str, field: str
+    stream: str, lower: str, upper: str, value_format: str, field: str,
+    exclusive: tuple[bool, bool] | None,
 ) -> None:
     row = BY_NAME[stream]
-    assert row["date_filter"] == {"lower": lower, "upper": upper, "format": value_format}
+    expected: dict[str, object] = {"lower": lower, "upper": upper, "format": value_format}
+    if exclusive is not None:
+        expected |= {"lower_exclusive": exclusive[0], "upper_exclusive": exclusive[1]}
+    assert row["date_filter"] == expected
     assert row["replication_key"] == field
     assert {lower, upper} <= _query_names(row)
     item = _spec_get(row)["responses"]["200"]["content"]["application/json"]["schema"]
