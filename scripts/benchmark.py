@@ -23,10 +23,13 @@ requests of the measured streams vs any other), and records/s as a ratio of the 
 A last check reads messages *and* message_media and counts the media requests against the
 messages with num_media > 0 (there must be no request for a message without media).
 
-`--scenarios media,accounts,limited,export,loader` (or `all`; `--sizes ""` skips the runs above)
-adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of their own
-(requests, 429s, wall, CPU, peak RSS, state partitions per stream):
+`--scenarios media,accounts,limited,export,loader,resume` (or `all`; `--sizes ""` skips the
+runs above) adds accounts of other shapes, at `--scenario-latency` (200 ms), in one table of
+their own (requests, 429s, wall, CPU, peak RSS, state partitions per stream):
 
+* resume:   one account's messages (`--resume-messages` 150,000): a full run, a run killed
+            (SIGKILL) at half its wall time, the run resumed from the killed one's last
+            STATE: the resumed run's requests / the full run's, against the share left;
 * media:    a media-heavy account (`--media-messages` 10,000, the emulator's share of
             messages with media), messages + message_media, `max_concurrency: 1` vs the tap;
 * accounts: 301 and 1,001 accounts (`--account-counts`) with small lists, the 15 per-account
@@ -370,7 +373,7 @@ def media_check(emu: EmulatorProcess, args: argparse.Namespace, workdir: Path) -
 
 # --- scenarios: account shapes other than one long list --------------------------------------
 
-SCENARIOS = ("media", "accounts", "limited", "export", "loader")
+SCENARIOS = ("media", "accounts", "limited", "export", "loader", "resume")
 # The lists read once per account (children and the credentials' own alerts aside).
 PER_ACCOUNT = ("calls", "conferences", "notifications", "messages", "recordings",
                "transcriptions", "incoming_phone_numbers", "outgoing_caller_ids", "addresses",
@@ -391,9 +394,10 @@ class Scenario:
         self.rows: list[dict[str, Any]] = []
 
     def tap(self, client: str, streams: set[str], latency: float, *, base: str | None = None,
-            pipe: str | None = None, **settings: Any) -> dict[str, Any]:
-        """Run the tap (into `pipe`, a shell command, if given) and add its row; `base`:
-        the client whose wall time this row is compared with."""
+            pipe: str | None = None, state: Path | None = None,
+            **settings: Any) -> dict[str, Any]:
+        """Run the tap (into `pipe`, a shell command, if given; from `state`, if given) and
+        add its row; `base`: the client whose wall time this row is compared with."""
         slug = "".join(c if c.isalnum() else "-" for c in client)
         config = self.workdir / f"config-{slug}.json"
         config.write_text(json.dumps({**self.emu.config, **json.loads(self.args.tap_config),
@@ -401,7 +405,7 @@ class Scenario:
         catalog = catalog_for(config, streams, self.workdir)
         out, err = self.workdir / f"{slug}.jsonl", self.workdir / f"{slug}.stderr"
         command = [sys.executable, "-m", "tap_twilio", "--config", str(config),
-                   "--catalog", str(catalog)]
+                   "--catalog", str(catalog), *(["--state", str(state)] if state else [])]
         if pipe:
             command = ["bash", "-o", "pipefail", "-c",
                        f"{shlex.join(command)} | tee {shlex.quote(str(out))} | {pipe}"]
@@ -432,7 +436,7 @@ def final_state(path: Path) -> dict:
     last = None
     with open(path, "rb") as lines:
         for line in lines:
-            if b'"STATE"' in line[:40]:
+            if b'"STATE"' in line[:40] and line.endswith(b"\n"):
                 last = line
     return json.loads(last)["value"] if last else {}
 
@@ -465,6 +469,58 @@ def _scenario_text(row: dict[str, Any]) -> str:
     return (f"| {row['scenario']} | {row['client']} | {row['records']:,} | "
             f"{row['requests']:,} | {row['throttled']:,} ({share:.1%}) | {row['wall']:.1f} | "
             f"{row['cpu']:.1f} | {row['rss']:.0f} | {parts} | {row['vs']} |")
+
+
+def resume_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """One account's messages: a full run; a run killed (SIGKILL) at half the full run's
+    wall time; the run resumed from the last STATE the killed one wrote. Its requests
+    against the full run's, and the killed run's messages it wrote again."""
+    latency, streams = args.scenario_latency, {"messages"}
+    emu = EmulatorProcess(args.resume_messages, args, subaccounts=0, cache=False, calls=0)
+    try:
+        run = Scenario("killed at 50%", emu, args, workdir)
+        full = run.tap("full run", streams, latency)
+        config = run.workdir / "config-full-run.json"
+        killed = run.workdir / "killed.jsonl"
+        emu.ask(f"latency {latency}")
+        with killed.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tap_twilio", "--config", str(config), "--catalog",
+                 str(catalog_for(config, streams, run.workdir))],
+                stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
+            try:
+                process.wait(timeout=full["wall"] / 2)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            process.wait()
+        emu.stats()  # the killed run's requests, not counted below
+        state = run.workdir / "killed-state.json"
+        state.write_text(json.dumps(final_state(killed)))
+        resumed = run.tap("resumed", streams, latency, state=state)
+    finally:
+        emu.close()
+    written, again = message_sids(killed), message_sids(Path(resumed["output"]))
+    share = resumed["requests"] / full["requests"]
+    left = 1 - len(written) / max(full["counts"].get("messages", 0), 1)
+    return [
+        f"killed at 50%, {latency * 1000:.0f} ms, {args.resume_messages:,} messages: "
+        f"resumed run's requests / full run's: {resumed['requests']:,} / "
+        f"{full['requests']:,} = {share:.0%} (share left at the kill: {left:.0%}; within "
+        f"10 points: {'holds' if share <= left + 0.10 else 'MISSED'}); messages the killed "
+        f"run wrote written again: {len(written & again):,} of {len(written):,}"]
+
+
+def message_sids(path: Path) -> set[str]:
+    """The SIDs of the messages in a tap's output (complete lines only: a killed run's
+    last line may be cut short)."""
+    sids = set()
+    with open(path, "rb") as lines:
+        for line in lines:
+            if b'"RECORD"' in line[:40] and line.endswith(b"\n"):
+                message = json.loads(line)
+                if message["stream"] == "messages":
+                    sids.add(message["record"]["sid"])
+    return sids
 
 
 def media_scenario(args: argparse.Namespace, workdir: Path) -> list[str]:
@@ -613,7 +669,7 @@ def scenarios(names: list[str], args: argparse.Namespace, workdir: Path) -> list
     """Run the named scenarios, printing one table; their verdicts, for the targets."""
     runners = {"media": media_scenario, "accounts": accounts_scenario,
                "limited": limited_scenario, "loader": loader_scenario,
-               "export": export_scenario}
+               "export": export_scenario, "resume": resume_scenario}
     print("\n" + SCENARIO_HEADER)
     print("|" + "---|" * (SCENARIO_HEADER.count("|") - 1), flush=True)
     lines = []
@@ -768,6 +824,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export-messages", type=int, default=8000,
                    help="messages over the export scenario's 800 days of history (default "
                    "8000)")
+    p.add_argument("--resume-messages", type=int, default=150000,
+                   help="messages of the account killed and resumed (default 150000)")
     p.add_argument("--workdir", help="keep outputs here (default: a temporary directory)")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)

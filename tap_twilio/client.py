@@ -54,6 +54,7 @@ from tap_twilio.prefetching import PrefetchHooks
 from tap_twilio.progress import StreamProgress
 from tap_twilio.retries import RetryHooks
 from tap_twilio.settings import log_level_param
+from tap_twilio.walk_progress import KeptProgress, pages_kept
 from tap_twilio.walking import ListShape, ListWalker
 
 
@@ -229,9 +230,9 @@ class TwilioStream(PrefetchHooks, RetryHooks):
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             try:
-                for page in chain(exported_pages(self, context), walk_in_parallel(
+                for page in pages_kept(chain(exported_pages(self, context), walk_in_parallel(
                     walks, lambda walk: walker.walk(*walk), self.read_settings.workers
-                )):
+                )), kept_progress(self, context, walker)):
                     counter.increment()
                     page = first_sightings(page, self.primary_keys, seen)
                     self.fill_context_fields(page, context)
@@ -372,3 +373,28 @@ def first_sightings(page: list[dict[str, Any]], keys: Iterable[str],
             seen.add(key)
             fresh.append(record)
     return fresh
+
+
+# RECORD bytes since the last STATE for progress alone to ask for one (a stop loses less).
+PROGRESS_STATE_BYTES = 64 * 1024
+
+
+def kept_progress(stream: TwilioStream, context: Context | None,
+                  walker: ListWalker) -> KeptProgress:
+    """A partition's progress (walk_progress.py), kept in its state as its pages are written
+    and given to its walker; not kept for a child list, whose state its parent's other
+    children share (the parent's progress keeps which parents' children are done)."""
+    if (sdk_compat.partition_keys(stream, context) or {}) != (context or {}):
+        return KeptProgress({}, lambda: None)
+
+    def changed() -> None:
+        stream.state_manager.is_flushed = False
+        if stream.tap.encoded_state_writer.record_bytes_since() >= PROGRESS_STATE_BYTES:
+            sdk_compat.write_state_message(stream)
+
+    kept = KeptProgress(stream.get_context_state(context), changed)
+    walker.saved = kept.saved
+    if kept.saved.bookmark is not None and stream.replication_key:  # the stopped run's
+        sdk_compat.advance_bookmark(stream, {stream.replication_key: kept.saved.bookmark},
+                                    context=context)
+    return kept

@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 Query = TypeVar("Query")
+Item = TypeVar("Item")  # what a walk hands over: pages (and what writing them completes)
 _DONE = object()
 PREFETCH_MIN_PAGE = 100  # records on a walk's first page for the rest to be read ahead
 # A partition's fetches ahead, by request: each is handed where to leave the page after its own.
@@ -29,9 +30,9 @@ Fetches = dict[Any, Callable[["PagesAhead"], Any]]
 
 def walk_in_parallel(
     queries: list[Query],
-    walk: Callable[[Query], Iterable[list[dict[str, Any]]]],
+    walk: Callable[[Query], Iterable[Item]],
     max_workers: int,
-) -> Iterator[list[dict[str, Any]]]:
+) -> Iterator[Item]:
     """Yield the pages of every query, `max_workers` queries at a time.
 
     A worker's exception stops the others and is raised here, in the caller's thread.
@@ -72,8 +73,8 @@ def run_all(tasks: Sequence[Callable[[], Any]], max_workers: int) -> list[Any]:
 
 
 def _in_threads(
-    sources: Sequence[Callable[[], Iterable[list[dict[str, Any]]]]], max_workers: int
-) -> Iterator[list[dict[str, Any]]]:
+    sources: Sequence[Callable[[], Iterable[Item]]], max_workers: int
+) -> Iterator[Item]:
     """The pages of every source, each source walked by a worker thread, as they arrive."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=max_workers)  # bounds memory: a page each
     stop = threading.Event()
@@ -88,7 +89,7 @@ def _in_threads(
                 continue
         return False
 
-    def run(source: Callable[[], Iterable[list[dict[str, Any]]]]) -> None:
+    def run(source: Callable[[], Iterable[Item]]) -> None:
         try:
             for page in source():
                 if not hand_over(page):

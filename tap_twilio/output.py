@@ -178,7 +178,7 @@ class EncodedStateWriter:
       records) and a stream left with nothing are not written: a resumed run starts such
       a partition from the settings, as it would from an empty one;
     - a changed state is written when it is asked for at least `min_seconds` after the
-      last one was encoded and when its bytes are at most `record_share` of the RECORD
+      last STATE and when its bytes are at most `record_share` of the RECORD
       bytes written since the last STATE; otherwise it is held back, and encoded again
       only once both allow a state of the size it had;
     - the run's end, a failure and a stop (SIGTERM, Ctrl-C) write the state they reached
@@ -196,7 +196,7 @@ class EncodedStateWriter:
         self.record_share = record_share  # None: whatever the records
         self.clock = clock
         self.last_written: bytes | None = None
-        self.encoded_at: float | None = None
+        self.written_at: float | None = None
         self.record_bytes_then = 0  # the writer's RECORD bytes at the last STATE
         self.last_size = 0  # bytes of the last state encoded, written or not
 
@@ -206,7 +206,7 @@ class EncodedStateWriter:
             return
         worth = state_worth_writing(state)
         encoded = encoder.encode(worth)
-        self.last_size, self.encoded_at = len(encoded), self.clock()
+        self.last_size = len(encoded)
         if encoded != self.last_written and self.records_allow(len(encoded)):
             self.write(worth, encoded)
 
@@ -222,12 +222,16 @@ class EncodedStateWriter:
             self.write(worth, encoded)
 
     def due(self) -> bool:
-        """Whether the time since the last state was encoded and the records written since
+        """Whether the time since the last STATE and the records written since
         the last STATE allow a state of its size (checked before encoding: a state is
         large, and asked for after every partition)."""
-        if self.encoded_at is not None and self.clock() - self.encoded_at < self.min_seconds:
+        if self.written_at is not None and self.clock() - self.written_at < self.min_seconds:
             return False
         return self.records_allow(self.last_size)
+
+    def record_bytes_since(self) -> int:
+        """RECORD bytes written since the last STATE."""
+        return self.message_writer.record_bytes - self.record_bytes_then
 
     def records_allow(self, size: int) -> bool:
         if self.record_share is None:
@@ -237,7 +241,7 @@ class EncodedStateWriter:
 
     def write(self, worth: Any, encoded: bytes) -> None:
         self.message_writer.write_message(StateMessage(value=worth))
-        self.last_written = encoded
+        self.last_written, self.written_at = encoded, self.clock()
         self.record_bytes_then = self.message_writer.record_bytes
 
 

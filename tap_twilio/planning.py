@@ -239,16 +239,21 @@ def slice_queries(query: ListQuery, date_filter: DateFilter, workers: int) -> li
     """The window of a split query as day slices, the outer ones left open where the user
     set no bound, so nothing is cut off."""
     assert query.split is not None
+    lower, upper, _, _ = query.split
+    return [day_slice(query, date_filter, days) for days in date_slices(lower, upper, workers * 2)]
+
+
+def day_slice(query: ListQuery, date_filter: DateFilter,
+              days: tuple[dt.date, dt.date]) -> ListQuery:
+    """One day slice of a split query's window, left open below (above) when it starts
+    (ends) the window and the user set no bound there."""
+    assert query.split is not None
     lower, upper, open_below, open_above = query.split
-    slices = date_slices(lower, upper, workers * 2)
-    base = date_filter.strip(query.params)
-    return [
-        ListQuery(query.url, {**base, **date_filter.params(
-            None if i == 0 and open_below else first,
-            None if i == len(slices) - 1 and open_above else last,
-        )})
-        for i, (first, last) in enumerate(slices)
-    ]
+    first, last = days
+    return ListQuery(query.url, {**date_filter.strip(query.params), **date_filter.params(
+        None if first <= lower and open_below else first,
+        None if last >= upper and open_above else last,
+    )})
 
 
 def created_at(record: dict[str, Any]) -> dt.datetime | None:

@@ -29,15 +29,31 @@ from tap_twilio.planning import (
     Seed,
     created_at,
     created_before,
+    day_slice,
     lands_after_seed,
     null_or_within,
     probe_days,
     seed_walks,
-    slice_queries,
+)
+from tap_twilio.walk_progress import (
+    HEAD,
+    DayRange,
+    ListProgress,
+    Mark,
+    PartitionProgress,
+    absolute,
+    days_left,
+    days_name,
+    link_with,
+    list_key,
+    named_days,
+    relative,
+    share_out,
 )
 
 Fetch = Callable[[str, "dict[str, Any] | None"], Any]
 Page = list[dict[str, Any]]
+Item = Page | Mark  # a walk hands over pages, each followed by what writing it completes
 
 
 @dataclass(frozen=True)
@@ -56,11 +72,13 @@ class ListShape:
 class ListWalker:
     """The pages of one partition's planned queries."""
 
-    def __init__(self, fetch: Fetch, shape: ListShape, workers: int, logger: Logger) -> None:
+    def __init__(self, fetch: Fetch, shape: ListShape, workers: int, logger: Logger,
+                 saved: PartitionProgress | None = None) -> None:
         self.fetch = fetch
         self.shape = shape
         self.workers = workers
         self.logger = logger
+        self.saved = saved or PartitionProgress()  # what a stopped run finished
 
     def records(self, body: Any) -> Page:
         return page_records(body, self.shape.list_key)
@@ -75,37 +93,80 @@ class ListWalker:
             return self.shape.host_url + link
         return self.shape.hosts.follow(link)
 
-    def walk(self, query: ListQuery, first_page: Future[Any] | None = None) -> Iterator[Page]:
+    def walk(self, query: ListQuery, first_page: Future[Any] | None = None) -> Iterator[Item]:
         """Every page of one query, following the next-page link to the end, or, for a long
-        list that may be split or sought, its first page and then the rest in parallel."""
-        url: str | None = query.url
-        params: dict[str, Any] | None = query.params
+        list that may be split or sought, its first page and then the rest in parallel;
+        each page followed by the `Mark` of what writing it completes (walk_progress.py).
+        A list a stopped run finished is not read; one it left unfinished is read on from
+        where it stopped (its first page is read again, for what is newer)."""
+        key = list_key(query.url, query.params, self.shape.host_url)
+        saved = self.saved.saved_list(key)
+        if saved.finished:
+            return
+        body = first_page.result() if first_page is not None else self.fetch(query.url,
+                                                                             query.params)
+        records, next_url = self.records(body), self.next_url(body)
+        if query.window is not None:
+            yield from self.sweep_then_window(query, records, next_url)
+        else:
+            yield kept(query, records)
+            if next_url and not swept(query, records):
+                yield from self.rest(query, key, saved, records, next_url)
+        yield Mark(key, finished=True)
+
+    def rest(self, query: ListQuery, key: str, saved: ListProgress, first_page: Page,
+             next_url: str) -> Iterator[Item]:
+        """The pages after a list's first one."""
+        if query.split:
+            yield from self.slices(query, key, saved, {r.get("sid") for r in first_page})
+        elif saved.head:  # a stopped run began this list's walks (and seeks)
+            yield from self.resume(query, key, saved, first_page, next_url)
+        elif query.seek:
+            yield from self.seek(query, key, first_page, next_url)
+        else:
+            head = first_page[0].get("sid") if first_page else None
+            name = HEAD if head else None  # a list without SIDs cannot find its old head
+            if name:
+                yield Mark(key, HEAD, self.link(next_url), head=head)
+            yield from self.follow(key, name, next_url, query=query)
+
+    def resume(self, query: ListQuery, key: str, saved: ListProgress, first_page: Page,
+               next_url: str) -> Iterator[Item]:
+        """A list a stopped run left unfinished: from the new first page down to the
+        record the stopped run's first page began with (what is newer), and each of its
+        unfinished walks from where it stopped."""
+        walks = [partial(self.follow, key, name, link, query=query, stops=saved.stops)
+                 for name, link in saved.walks.items()]
+        if saved.head and saved.head not in {r.get("sid") for r in first_page}:
+            walks.insert(0, partial(self.follow, key, None, next_url, query=query,
+                                    stops=saved.stops | {saved.head}))
+        yield from walk_in_parallel(walks, call, self.workers)
+
+    def follow(self, key: str, name: str | None, url: str | None,
+               params: dict[str, Any] | None = None, query: ListQuery | None = None,
+               stops: frozenset[Any] = frozenset(), first_body: Any = None,
+               days: DayRange | None = None) -> Iterator[Item]:
+        """Pages from `url` (or from an already fetched first page) to the list's end or up
+        to and including the first record in `stops`, each followed by where walk `name`
+        goes on (None: no marks), and at its end that it, and the `days` it read, are done."""
         while url:
-            if first_page is not None:
-                body, first_page = first_page.result(), None
-            else:
-                body = self.fetch(url, params)
+            body = first_body if first_body is not None else self.fetch(
+                absolute(url, self.shape.host_url), params)
+            first_body, params = None, None
             records = self.records(body)
-            if query.window is not None:
-                yield from self.sweep_then_window(query, records, self.next_url(body))
-                return
-            if query.only_null:
-                yield [r for r in records if r.get(query.only_null) in (None, "")]
-                if records and query.since and created_before(records[-1], query.since):
-                    return
-            else:
-                yield records
-            url, params = self.next_url(body), None
-            if url and query.split:
-                yield from self.slices(query, {r.get("sid") for r in records})
-                return
-            if url and query.seek:
-                yield from self.seek(query, records, url)
-                return
+            page, stopped = until_stop(records, stops)
+            yield kept(query, page)
+            url = None if stopped or swept(query, records) else self.next_url(body)
+            if name is not None:
+                yield Mark(key, name, self.link(url) if url else None,
+                           days=None if url else days)
+
+    def link(self, url: str) -> str:
+        return relative(url, self.shape.host_url)
 
     def sweep_then_window(
         self, sweep: ListQuery, records: Page, next_url: str | None
-    ) -> Iterator[Page]:
+    ) -> Iterator[Item]:
         """A dated window over a list whose dates can be null, after the sweep's first page.
 
         That page has no next page for most lists of an incremental run (a subaccount's
@@ -124,15 +185,28 @@ class ListWalker:
             walks.append(replace(sweep, url=next_url, params={}, window=None, days=None))
         yield from walk_in_parallel(walks, self.walk, self.workers)
 
-    def slices(self, query: ListQuery, seen: set[Any]) -> Iterator[Page]:
+    def slices(self, query: ListQuery, key: str, saved: ListProgress,
+               seen: set[Any]) -> Iterator[Item]:
         """The window of `query` in day slices read in parallel, less the records of its
-        first page (`seen`), which a slice lists again."""
-        assert self.shape.date_filter is not None
-        queries = slice_queries(query, self.shape.date_filter, self.workers)
-        for page in walk_in_parallel(queries, self.walk, self.workers):
-            yield [r for r in page if r.get("sid") not in seen]
+        first page (`seen`), which a slice lists again. A stopped run's unfinished slices
+        go on from where they stopped; its finished days are not read again."""
+        date_filter = self.shape.date_filter
+        assert date_filter is not None and query.split is not None
+        lower, upper = query.split[:2]
+        under_way = {name: named_days(name) for name in saved.walks}
+        taken = saved.days + [days for days in under_way.values() if days]
+        walks = [partial(self.follow, key, name, link, days=under_way[name])
+                 for name, link in saved.walks.items() if under_way[name]]
+        for days in share_out(days_left(lower, upper, taken), self.workers * 2):
+            part = day_slice(query, date_filter, days)
+            walks.append(partial(self.follow, key, days_name(days), part.url, part.params,
+                                 days=days))
+        for page in walk_in_parallel(walks, call, self.workers):
+            yield page if isinstance(page, Mark) else [r for r in page
+                                                       if r.get("sid") not in seen]
 
-    def seek(self, query: ListQuery, first_page: Page, next_url: str) -> Iterator[Page]:
+    def seek(self, query: ListQuery, key: str, first_page: Page,
+             next_url: str) -> Iterator[Item]:
         """The rest of an unfiltered list after its first page, read from several places.
 
         Twilio's next-page link resumes a list with `PageToken=PA<SID of the page's last
@@ -153,12 +227,17 @@ class ListWalker:
         seeds = [seed for seed in self.probe_seeds(query, probe_days(first_day, last_day, walks))
                  if seed.sid not in seen]
         seeded = self.seeded_first_pages(query, seeds)
-        stops = frozenset(seed.sid for seed in seeds) if seeded is not None else frozenset()
-        starts: list[tuple[str | None, Any]] = [(next_url, None)]
-        starts += [(query.url, body) for body in seeded or ()]
+        if seeded is None:
+            seeds, seeded = [], []
+        stops = frozenset(seed.sid for seed in seeds)
+        starts = [(HEAD, self.link(next_url), None)] + [
+            (f"after {seed.sid}", self.link(link_with(query.url, seeded_params(query, seed))),
+             body) for seed, body in zip(seeds, seeded, strict=True)]
+        yield Mark(key, head=first_page[0].get("sid"),
+                   started={name: link for name, link, _ in starts}, stops=tuple(stops))
         yield from walk_in_parallel(
-            starts, lambda start: self.walk_until(start[0], start[1], stops), self.workers
-        )
+            [partial(self.follow, key, name, link, stops=stops, first_body=body)
+             for name, link, body in starts], call, self.workers)
 
     def probe_seeds(self, query: ListQuery, days: list[Any]) -> list[Seed]:
         """The newest record on or before each day, with the record after it (distinct, in
@@ -183,9 +262,7 @@ class ListWalker:
         if not seeds:
             return []
         pages = [
-            partial(self.fetch, query.url,
-                    {**query.params, "Page": 1, "PageToken": "PA" + seed.sid})
-            for seed in seeds
+            partial(self.fetch, query.url, seeded_params(query, seed)) for seed in seeds
         ]
         name = self.shape.name
         try:
@@ -208,20 +285,32 @@ class ListWalker:
             return None
         return bodies
 
-    def walk_until(
-        self, url: str | None, first_body: Any, stops: frozenset[str]
-    ) -> Iterator[Page]:
-        """Pages from `url` (or from an already fetched first page) up to and including
-        the first record in `stops`."""
-        while url:
-            if first_body is not None:
-                body, first_body = first_body, None
-            else:
-                body = self.fetch(url, None)
-            records = self.records(body)
-            for i, record in enumerate(records):
-                if record.get("sid") in stops:
-                    yield records[: i + 1]
-                    return
-            yield records
-            url = self.next_url(body)
+
+def seeded_params(query: ListQuery, seed: Seed) -> dict[str, Any]:
+    """The query of the page right after a seed record."""
+    return {**query.params, "Page": 1, "PageToken": "PA" + seed.sid}
+
+
+def kept(query: ListQuery | None, records: Page) -> Page:
+    """A page's records the query keeps: a sweep keeps those whose date is null."""
+    if query is None or not query.only_null:
+        return records
+    return [r for r in records if r.get(query.only_null) in (None, "")]
+
+
+def swept(query: ListQuery | None, records: Page) -> bool:
+    """Whether a sweep is over: its page reached the day it sweeps back to."""
+    return bool(query and query.since and records
+                and created_before(records[-1], query.since))
+
+
+def until_stop(records: Page, stops: frozenset[Any]) -> tuple[Page, bool]:
+    """A page's records up to and including the first in `stops`, and whether one was."""
+    for i, record in enumerate(records):
+        if record.get("sid") in stops:
+            return records[: i + 1], True
+    return records, False
+
+
+def call(walk: Callable[[], Iterator[Item]]) -> Iterator[Item]:
+    return walk()
