@@ -272,8 +272,8 @@ class TwilioStream(RESTStream[str]):
         """The prefetcher's plan entry for this partition: its key (the stream and its
         whole context: a child's holds its parent record's key) and its fetches."""
         key = (self.name, tuple(sorted((k, str(v)) for k, v in context.items())))
-        return key, partial(self.reader.fetches_ahead, self.get_url(context), context,
-                            self.bookmark_day(context))
+        return key, lambda: self.reader.fetches_ahead(self.get_url(context), context,
+                                                      self.bookmark_day(context))
 
     def prefetched_first_pages(self, context: Context | None) -> Ahead:
         """The first pages of this partition's walks already asked for (and pages after

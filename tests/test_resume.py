@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulator import Emulator
+from tests.tap_lists import list_sizes
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.test_reliability import run_until_killed
 
@@ -136,3 +137,36 @@ def test_a_state_without_progress_still_resumes(emu: Emulator, full_runs: dict) 
               if r["date_sent"] and r["date_sent"][:10] >= bookmark[:10]}
     assert recent and recent <= sids(run, "messages")
     assert len(run.records["messages"]) < len(full.records["messages"]) / 2
+
+
+def test_a_newer_api_s_dated_list_resumes_where_its_written_pages_end() -> None:
+    """A list of a newer API (meta paging, a date-time filter), walked link by link for
+    each account: a stop keeps its written pages too. A hundred pages: the STATE before a
+    stop may be a second (ten pages here) behind."""
+    stream = "verify_verification_attempts"
+    sizes = list_sizes({stream: 3000})
+    with Emulator(seed=30, subaccounts=1, sizes={"messages": 10}, platform_sizes=sizes,
+                  platform_subaccount_sizes=[list_sizes({stream: 2000})],
+                  latency=LATENCY / 2) as emu:
+        config = emu.config(page_size=50, max_concurrency=4)
+        catalog = catalog_selecting(config, {stream})
+        full = run_tap(config, catalog=catalog)
+        assert full.returncode == 0, full.stderr[-2000:]
+        full_requests = len(emu.requests)
+        every = sids(full, stream)
+        assert len(every) == 5000 == len(full.records[stream])
+
+        emu.clear_requests()
+        stopped = run_until_killed(config, catalog, after_records=len(every) // 2,
+                                   sig=signal.SIGKILL)
+        assert stopped.returncode != 0 and stopped.last_state, "no STATE before the stop"
+        written = sids(stopped, stream)
+        share_written = len(written) / len(every)
+
+        emu.clear_requests()
+        resumed = run_tap(config, catalog=catalog, state=stopped.last_state)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert written | sids(resumed, stream) == every, "records lost"
+        left = (1 - share_written) * full_requests
+        assert len(emu.requests) <= left + TOLERANCE * full_requests, (
+            f"{len(emu.requests)} requests resumed, {left:.0f} of {full_requests} left")

@@ -7,11 +7,13 @@ import json
 
 from tap_twilio.twilio.progress import (
     HEAD,
+    KeptProgress,
     Mark,
     PartitionProgress,
     days_left,
     merge_days,
     named_days,
+    pages_kept,
     share_out,
 )
 
@@ -67,3 +69,19 @@ def test_unreadable_progress_counts_as_none() -> None:
     assert not saved.saved_list("k").resumable
     assert named_days("head") is None
     assert named_days("2024-01-01..2024-01-31") == (D("2024-01-01"), D("2024-01-31"))
+
+
+def test_a_mark_is_kept_only_once_the_page_before_it_is_written() -> None:
+    state: dict = {"progress_markers": {"replication_key_value": "2024-05-01T00:00:00+00:00"}}
+    asked: list[int] = []
+    kept = KeptProgress(state, lambda: asked.append(1))
+    pages = pages_kept(iter([[{"sid": "SM1"}], Mark("k", HEAD, "/next", head="SM1"),
+                             [{"sid": "SM2"}], Mark("k", finished=True)]), kept)
+    assert next(pages) == [{"sid": "SM1"}]
+    assert "progress" not in state  # the page is being written
+    assert next(pages) == [{"sid": "SM2"}]
+    assert state["progress"] == {"replication_key_value": "2024-05-01T00:00:00+00:00",
+                                 "lists": {"k": {"head": "SM1", "walks": {HEAD: "/next"}}}}
+    assert asked == [1]
+    assert list(pages) == []
+    assert "progress" not in state  # every page written: the bookmark alone

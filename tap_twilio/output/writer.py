@@ -124,11 +124,7 @@ class RecordBufferingWriter(MsgSpecWriter):
         del self.pending[self.pending.rfind(b"\n") + 1 :]
 
     def flush(self) -> None:
-        """Write out the buffered lines and flush stdout.
-
-        A stop (SIGTERM, Ctrl-C) that comes while this writes is held until the write and
-        its bookkeeping are done (`held_stop`): run amid them, it would write again what was
-        just written, or the rest of a line after its cut-off start."""
+        """Write out the buffered lines and flush stdout."""
         self.drop_cut_off_line()
         self.writing = True
         try:

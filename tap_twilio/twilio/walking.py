@@ -118,15 +118,16 @@ class ListWalker:
 
     def rest(self, walk: LinearWalk | SlicedWalk | SeekingWalk | NullSweep, key: str,
              saved: ListProgress, first_page: Page, next_url: str) -> Iterator[Item]:
-        """The pages after a list's first one: in day slices, from seeds, or link by link."""
+        """The pages after a list's first one: in day slices, from where a stopped run's
+        walks end, from seeds, or link by link."""
         if isinstance(walk, SlicedWalk):
             yield from self.slices(walk, key, saved, {r.get("sid") for r in first_page})
             return
         sweep = walk if isinstance(walk, NullSweep) else None
-        if isinstance(walk, SeekingWalk) and not saved.stops:
-            yield from self.seek(walk, key, first_page, next_url)
-        elif saved.stops or (saved.head and HEAD in saved.walks):
+        if saved.head:  # a stopped run began this list's walks (and seeks)
             yield from self.resume(sweep, key, saved, first_page, next_url)
+        elif isinstance(walk, SeekingWalk):
+            yield from self.seek(walk, key, first_page, next_url)
         else:
             head = first_page[0].get("sid") if first_page else None
             name = HEAD if head else None  # a list without SIDs cannot find its old head
