@@ -11,8 +11,8 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_twilio.twilio.http import retry_after_seconds
-from tap_twilio.twilio.planning import date_slices
 from tap_twilio.twilio.seeking import Seed, lands_after_seed, null_or_within
+from tap_twilio.twilio.window import date_slices
 
 
 def failure_with(header: str | None) -> RetriableAPIError:

@@ -10,12 +10,11 @@ from tap_twilio.twilio.progress import (
     KeptProgress,
     Mark,
     PartitionProgress,
-    days_left,
-    merge_days,
     named_days,
     pages_kept,
     share_out,
 )
+from tap_twilio.twilio.window import days_left, merge_days
 
 D = dt.date.fromisoformat
 

@@ -21,7 +21,7 @@ from tap_twilio.twilio.walks import (
     Walk,
     with_params,
 )
-from tap_twilio.twilio.window import Window
+from tap_twilio.twilio.window import Window, date_slices
 
 
 @dataclass(frozen=True)
@@ -204,14 +204,6 @@ def ask_for_everything(walks: list[Walk],
 def asked_one_by_one(narrowing: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
     """Whether a list is read in several walks, one per value of a parameter."""
     return any(len(values) > 1 for _, values in narrowing)
-
-
-def date_slices(first: dt.date, last: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
-    """[first, last] cut into at most `count` contiguous whole-day ranges, oldest first."""
-    days = (last - first).days + 1
-    count = max(1, min(count, days))
-    bounds = [first + dt.timedelta(days=days * i // count) for i in range(count + 1)]
-    return [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(count)]
 
 
 def slice_walks(walk: SlicedWalk, date_filter: DateFilter, workers: int) -> list[LinearWalk]:

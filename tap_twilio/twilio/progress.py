@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-DayRange = tuple[dt.date, dt.date]
+from tap_twilio.twilio.window import DayRange, date_slices, days_in, merge_days
+
 HEAD = "head"  # the walk that reads a list from its first page on
 
 
@@ -203,46 +204,12 @@ def link_with(url: str, params: Mapping[str, Any]) -> str:
 # --- day ranges ---------------------------------------------------------------------
 
 
-def merge_days(ranges: list[DayRange]) -> list[DayRange]:
-    """Day ranges as the fewest ranges covering the same days (overlapping or adjacent
-    ranges joined), oldest first."""
-    merged: list[DayRange] = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1] + dt.timedelta(days=1):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged
-
-
-def days_left(first: dt.date, last: dt.date, done: list[DayRange]) -> list[DayRange]:
-    """The days of [first, last] in none of the `done` ranges, as ranges."""
-    left: list[DayRange] = []
-    day = first
-    for a, b in merge_days(done):
-        if b < day:
-            continue
-        if a > last:
-            break
-        if a > day:
-            left.append((day, a - dt.timedelta(days=1)))
-        day = max(day, b + dt.timedelta(days=1))
-    if day <= last:
-        left.append((day, last))
-    return left
-
-
 def share_out(ranges: list[DayRange], count: int) -> list[DayRange]:
     """The ranges cut into about `count` slices in all, each in proportion to its days
     (at least one each), oldest first."""
-    total = sum((b - a).days + 1 for a, b in ranges)
-    slices: list[DayRange] = []
-    for a, b in ranges:
-        days = (b - a).days + 1
-        pieces = max(1, min(days, math.ceil(count * days / total)))
-        bounds = [a + dt.timedelta(days=days * i // pieces) for i in range(pieces + 1)]
-        slices += [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(pieces)]
-    return slices
+    total = sum(days_in(a, b) for a, b in ranges)
+    return [piece for a, b in ranges
+            for piece in date_slices(a, b, math.ceil(count * days_in(a, b) / total))]
 
 
 def days_name(days: DayRange) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_twilio.output.transform import to_rfc3339
-from tap_twilio.twilio.planning import date_slices
+from tap_twilio.twilio.window import date_slices
 
 PAGES_PER_WALK = 2  # pages (of those after the first) per walk of a full history, at least
 

@@ -24,12 +24,10 @@ from tap_twilio.twilio.http import TwilioAPIError
 from tap_twilio.twilio.planning import DateFilter, day_slice
 from tap_twilio.twilio.progress import (
     HEAD,
-    DayRange,
     ListProgress,
     Mark,
     PartitionProgress,
     absolute,
-    days_left,
     days_name,
     link_with,
     list_key,
@@ -54,6 +52,7 @@ from tap_twilio.twilio.walks import (
     SweepFirst,
     Walk,
 )
+from tap_twilio.twilio.window import DayRange, days_left
 
 Fetch = Callable[[str, "dict[str, Any] | None"], Any]
 Page = list[dict[str, Any]]

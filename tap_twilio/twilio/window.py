@@ -1,5 +1,6 @@
 """The days a run reads: `start_date`, `end_date` and `last_n_days` as people type them
-(read with pendulum), and a partition's window: from its bookmark less the lookback.
+(read with pendulum), a partition's window (from its bookmark less the lookback), and the
+ranges of whole days the window is cut into and a stopped run keeps (pendulum's days too).
 
 Every check here raises `SettingError` with one line that names the setting and what was
 expected, so a user sees what to fix without a stack trace.
@@ -108,3 +109,53 @@ def reading_window(
     days = config.get("last_n_days")
     by_option = days is not None and start == today - dt.timedelta(days=parse_last_n_days(days))
     return Window(start, configured_end(config), by_option)
+
+
+# --- ranges of whole days -------------------------------------------------------------------
+
+DayRange = tuple[dt.date, dt.date]  # first and last day, both read
+
+
+def as_day(day: dt.date) -> pendulum.Date:
+    return pendulum.Date(day.year, day.month, day.day)
+
+
+def days_in(first: dt.date, last: dt.date) -> int:
+    return as_day(first).diff(as_day(last)).in_days() + 1
+
+
+def date_slices(first: dt.date, last: dt.date, count: int) -> list[DayRange]:
+    """[first, last] cut into at most `count` contiguous whole-day ranges, oldest first."""
+    days = days_in(first, last)
+    count = max(1, min(count, days))
+    bounds = [as_day(first).add(days=days * i // count) for i in range(count + 1)]
+    return [(bounds[i], bounds[i + 1].subtract(days=1)) for i in range(count)]
+
+
+def merge_days(ranges: list[DayRange]) -> list[DayRange]:
+    """Day ranges as the fewest ranges covering the same days (overlapping or adjacent
+    ranges joined), oldest first."""
+    merged: list[DayRange] = []
+    for first, last in sorted(ranges):
+        if merged and first <= as_day(merged[-1][1]).add(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def days_left(first: dt.date, last: dt.date, done: list[DayRange]) -> list[DayRange]:
+    """The days of [first, last] in none of the `done` ranges, as ranges."""
+    left: list[DayRange] = []
+    day = first
+    for a, b in merge_days(done):
+        if b < day:
+            continue
+        if a > last:
+            break
+        if a > day:
+            left.append((day, as_day(a).subtract(days=1)))
+        day = max(day, as_day(b).add(days=1))
+    if day <= last:
+        left.append((day, last))
+    return left
