@@ -112,8 +112,11 @@ def test_a_stopped_run_resumes_where_its_written_pages_end(
         f"{resumed_requests} requests resumed, {left:.0f} of {full_requests} left")
     again = written["messages"] & sids(resumed, "messages")
     # Written again: what followed the last STATE, and each list's first page (read again
-    # for what is newer); at most a tenth of the list.
-    assert len(again) <= 0.10 * len(every["messages"])
+    # for what is newer); at most a tenth of the list. A page of messages whose media are
+    # read counts as done only once its media are written, so the last STATE trails further
+    # there: at most three twentieths.
+    share_again = 0.15 if "message_media" in streams else 0.10
+    assert len(again) <= share_again * len(every["messages"])
     print(f"{name} at {at:.0%}: {share_written:.0%} written, {resumed_requests} requests "
           f"resumed of {full_requests} ({left:.0f} left), {len(again)} of "
           f"{len(written['messages'])} messages written again")
