@@ -140,6 +140,20 @@ MUTATIONS = [
         "retention_days=None",
         ("tests/test_incremental.py::-k retention",),
     ),
+    Mutation(
+        "an \"after\" bound sent as the window's first second (it leaves that second out)",
+        "tap_twilio/twilio/planning.py",
+        'params[self.lower] = f"{start - day}T23:59:59Z"',
+        'params[self.lower] = f"{start}T00:00:00Z"',
+        (f"{PLATFORM}::-k window and verify_verification_attempts",),
+    ),
+    Mutation(
+        "a stopped run's progress not kept (resumed from its bookmarks only)",
+        "tap_twilio/stream.py",
+        "    if (sdk_compat.partition_keys(stream, context) or {}) != (context or {}):",
+        "    if True:",
+        ("tests/test_resume.py::-k newer",),
+    ),
 ]
 
 

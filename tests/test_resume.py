@@ -143,21 +143,19 @@ def test_a_state_without_progress_still_resumes(emu: Emulator, full_runs: dict) 
 
 
 def test_a_newer_api_s_dated_list_resumes_where_its_written_pages_end() -> None:
-    """A list of a newer API (meta paging, a date-time filter), walked link by link for
-    each account: a stop keeps its written pages too. A hundred pages: the STATE before a
-    stop may be a second (ten pages here) behind."""
+    """A list of a newer API (meta paging, a date-time filter), walked link by link: a stop
+    halfway keeps its written pages too. One account's list of 160 pages: the STATE before
+    a stop may be a second (ten pages here) behind."""
     stream = "verify_verification_attempts"
-    sizes = list_sizes({stream: 3000})
-    with Emulator(seed=30, subaccounts=1, sizes={"messages": 10}, platform_sizes=sizes,
-                  platform_subaccount_sizes=[list_sizes({stream: 2000})],
-                  latency=LATENCY / 2) as emu:
+    with Emulator(seed=30, subaccounts=0, sizes={"messages": 10},
+                  platform_sizes=list_sizes({stream: 8000}), latency=LATENCY / 2) as emu:
         config = emu.config(page_size=50, max_concurrency=4)
         catalog = catalog_selecting(config, {stream})
         full = run_tap(config, catalog=catalog)
         assert full.returncode == 0, full.stderr[-2000:]
         full_requests = len(emu.requests)
         every = sids(full, stream)
-        assert len(every) == 5000 == len(full.records[stream])
+        assert len(every) == 8000 == len(full.records[stream])
 
         emu.clear_requests()
         stopped = run_until_killed(config, catalog, after_records=len(every) // 2,
