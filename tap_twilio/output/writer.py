@@ -236,8 +236,7 @@ class EncodedStateWriter:
     def records_allow(self, size: int) -> bool:
         if self.record_share is None:
             return True
-        since = self.message_writer.record_bytes - self.record_bytes_then
-        return size <= self.record_share * since
+        return size <= self.record_share * self.record_bytes_since()
 
     def write(self, worth: Any, encoded: bytes) -> None:
         self.message_writer.write_message(StateMessage(value=worth))

@@ -68,8 +68,7 @@ class ListProgress:
         try:
             return cls(
                 head=saved.get("head"),
-                days=[(dt.date.fromisoformat(a), dt.date.fromisoformat(b))
-                      for a, b in saved.get("days", [])],
+                days=days_from_json(saved.get("days", [])),
                 walks={str(k): str(v) for k, v in saved.get("walks", {}).items()},
                 stops=frozenset(saved.get("stops", [])),
                 finished=bool(saved.get("finished", False)),
@@ -120,10 +119,8 @@ class PartitionProgress:
         else:
             walks.pop(mark.walk, None)
         if mark.days is not None:
-            done = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b))
-                    for a, b in entry.get("days", [])]
-            entry["days"] = [[a.isoformat(), b.isoformat()]
-                             for a, b in merge_days([*done, mark.days])]
+            done = days_from_json(entry.get("days", []))
+            entry["days"] = days_to_json(merge_days([*done, mark.days]))
 
     def as_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"lists": self.lists}
@@ -173,7 +170,7 @@ def to_json(progress: ListProgress) -> dict[str, Any]:
     if progress.head is not None:
         entry["head"] = progress.head
     if progress.days:
-        entry["days"] = [[a.isoformat(), b.isoformat()] for a, b in progress.days]
+        entry["days"] = days_to_json(progress.days)
     if progress.walks:
         entry["walks"] = dict(progress.walks)
     if progress.stops:
@@ -210,6 +207,15 @@ def share_out(ranges: list[DayRange], count: int) -> list[DayRange]:
     total = sum(days_in(a, b) for a, b in ranges)
     return [piece for a, b in ranges
             for piece in date_slices(a, b, math.ceil(count * days_in(a, b) / total))]
+
+
+def days_from_json(saved: Iterable[Any]) -> list[DayRange]:
+    """`[["2024-01-01", "2024-06-30"], ...]` as day ranges (a bad one raises ValueError)."""
+    return [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in saved]
+
+
+def days_to_json(days: Iterable[DayRange]) -> list[list[str]]:
+    return [[a.isoformat(), b.isoformat()] for a, b in days]
 
 
 def days_name(days: DayRange) -> str:
