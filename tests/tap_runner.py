@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -141,3 +142,40 @@ def most_in_flight(requests: list[Any]) -> int:
         busy += change
         peak = max(peak, busy)
     return peak
+
+
+def run_acting_after(config: dict, catalog: dict | None, after_records: int,
+                     act: Callable[[subprocess.Popen[str]], bool]) -> TapRun:
+    """Start the tap, read its messages as they come, and once `after_records` RECORDs are
+    out call `act` with the process (signal it, make the emulator fail, ...). When `act`
+    returns True the reading stops there (what follows in the pipe counts as never written:
+    a SIGKILL), otherwise it goes on to the run's end."""
+    with tempfile.TemporaryDirectory() as tmp, Path(tmp, "stderr").open("w+") as errors:
+        command = [sys.executable, "-m", "tap_twilio"]
+        for name, content in (("config", config), ("catalog", catalog)):
+            if content is not None:
+                Path(tmp, f"{name}.json").write_text(json.dumps(content))
+                command += [f"--{name}", f"{tmp}/{name}.json"]
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors,
+                                   text=True)
+        lines, seen = [], 0
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if '"type":"RECORD"' in line.replace(" ", ""):
+                    seen += 1
+                    if seen == after_records and act(process):
+                        break
+            else:
+                process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+        errors.seek(0)
+        run = TapRun(process.returncode, "", errors.read())
+    complete = [line for line in lines if line.endswith("\n")]  # not a cut-off last line
+    run.stdout = "".join(complete)
+    parse_messages(run.stdout, run)
+    return run

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from tap_twilio.streams import DEFAULT_STREAM_NAMES
 from tests.emulator import Emulator
-from tests.tap_runner import REPO, TapRun, catalog_selecting, run_tap
+from tests.tap_runner import REPO, TapRun, catalog_selecting, run_acting_after, run_tap
 
 README = REPO / "README.md"
 # The SDK's lines repeated per stream or per partition.
@@ -111,32 +109,17 @@ def test_a_rejected_auth_token_ends_with_its_cause_after_a_few_lines(emulator) -
 
 
 
-def run_failing_once_records_are_out(emu: Emulator, config: dict) -> TapRun:
-    """The tap run until its first RECORD reaches stdout; from then on every request fails."""
-    with tempfile.TemporaryDirectory() as tmp, Path(tmp, "stderr").open("w+") as errors:
-        Path(tmp, "config.json").write_text(json.dumps(config))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tap_twilio", "--config", f"{tmp}/config.json"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True)
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if '"type":"RECORD"' in line:
-                emu.faults.fail_from(0, "503")
-                break
-        rest, _ = process.communicate(timeout=120)
-        errors.seek(0)
-        return TapRun(process.returncode, "".join(lines) + rest, errors.read())
-
-
 def test_a_run_failing_midway_ends_with_its_cause_after_a_few_lines(fresh_emulator) -> None:
     """Every request fails once records are out, with no retry: the requests in flight at
     once (read ahead, in parallel) all give up; one line says so, then the run's end and its
     cause."""
     fresh_emulator.latency = 0.02  # the run still reading when its first records are out
-    run = run_failing_once_records_are_out(
-        fresh_emulator, {**fresh_emulator.config(), "max_retries": 0, "page_size": 50})
+    def fail_every_request(process: subprocess.Popen[str]) -> bool:
+        fresh_emulator.faults.fail_from(0, "503")
+        return False  # read on to the run's end
+
+    config = {**fresh_emulator.config(), "max_retries": 0, "page_size": 50}
+    run = run_acting_after(config, None, 1, fail_every_request)
     assert run.returncode == 1
     assert '"type":"RECORD"' in run.stdout  # failed midway, after records were written
     lines = messages(run.stderr)

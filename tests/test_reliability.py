@@ -22,7 +22,15 @@ from pathlib import Path
 import pytest
 
 from tests.emulator import FAULT_KINDS, Emulator
-from tests.tap_runner import REPO, TapRun, catalog_selecting, parse_messages, record_key, run_tap
+from tests.tap_runner import (
+    REPO,
+    TapRun,
+    catalog_selecting,
+    parse_messages,
+    record_key,
+    run_acting_after,
+    run_tap,
+)
 
 SMALL = {
     "calls": 40,
@@ -205,32 +213,11 @@ def test_exhausted_retry_budget_stops_in_one_line_and_the_next_run_loses_nothing
 
 def run_until_killed(config: dict, catalog: dict, after_records: int, sig: int) -> TapRun:
     """Start the tap, read its messages as they come, and signal it after some RECORDs."""
-    with tempfile.TemporaryDirectory() as tmp, Path(tmp, "stderr").open("w+") as errors:
-        Path(tmp, "config.json").write_text(json.dumps(config))
-        Path(tmp, "catalog.json").write_text(json.dumps(catalog))
-        command = [sys.executable, "-m", "tap_twilio", "--config", f"{tmp}/config.json",
-                   "--catalog", f"{tmp}/catalog.json"]
-        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors,
-                                   text=True)
-        lines, seen = [], 0
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                lines.append(line)
-                if '"type":"RECORD"' in line.replace(" ", ""):
-                    seen += 1
-                    if seen == after_records:
-                        process.send_signal(sig)
-                        if sig == signal.SIGKILL:
-                            break  # what follows in the pipe was written before the kill
-        finally:
-            process.kill()
-            process.wait(timeout=30)
-        errors.seek(0)
-        run = TapRun(process.returncode, "", errors.read())
-    complete = [line for line in lines if line.endswith("\n")]  # not a cut-off last line
-    parse_messages("".join(complete), run)
-    return run
+    def stop(process: subprocess.Popen[str]) -> bool:
+        process.send_signal(sig)
+        return sig == signal.SIGKILL  # what follows in the pipe was written before the kill
+
+    return run_acting_after(config, catalog, after_records, stop)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
