@@ -230,7 +230,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.BooleanType,
         default=False,
         description="Ask Twilio's BulkExport for jobs exporting the days of messages and "
-        "calls older than their lists' retention that have no export yet (within Twilio's "
+        "calls older than their lists' retention, and of completed conferences' "
+        "participants, that have no export yet (within Twilio's "
         "366 days a day); a later run reads the days they finished. Off by default: a job "
         "is a write to the account, and Twilio e-mails its admins about each.",
     ),

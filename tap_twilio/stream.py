@@ -27,6 +27,7 @@ from tap_twilio.output.progress import StreamProgress
 from tap_twilio.output.transform import RecordTransformer, TransformError
 from tap_twilio.output.writer import PageOutput
 from tap_twilio.run import Run
+from tap_twilio.twilio.bulkexport import STATE_KEY, want_days, wanted_days
 from tap_twilio.twilio.client import Partition, TwilioClient
 from tap_twilio.twilio.concurrency import Fetches, FirstPagePrefetcher
 from tap_twilio.twilio.families import API_2010
@@ -117,6 +118,7 @@ class TwilioStream(RESTStream[str]):
                     for page in self.request_pages(context))
             else:  # the SDK's own record loop, record by record
                 yield from super().get_records(context)
+                sync_kept_children(self, context)
         finally:
             self.progress.stop()
             self.run.writer.flush()  # a failure still leaves what was read on stdout
@@ -142,9 +144,11 @@ class TwilioStream(RESTStream[str]):
             try:
                 exported = exported_pages(self.reader, partition, bookmark,
                                           self.get_context_state(context), self.tap_state,
-                                          tuple(self.schema["properties"]))
-                listed = self.reader.pages(self.get_url(context), partition, bookmark, ahead,
-                                           kept_progress(self, context))
+                                          tuple(self.schema["properties"]),
+                                          partial(progress_made, self))
+                listed = (self.reader.pages(self.get_url(context), partition, bookmark, ahead,
+                                            kept_progress(self, context))
+                          if self.reader.lists(partition) else iter(()))
                 for page in chain(exported, listed):
                     counter.increment()
                     self.page_arrived = dt.datetime.now(dt.timezone.utc)  # time_extracted
@@ -256,7 +260,8 @@ class TwilioStream(RESTStream[str]):
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context | None:
         has_children = self.spec.behaviour.has_children
         if not self.asks_every_child and has_children and not has_children(record):
-            return None  # no child list is asked for where there can be none
+            want_kept_children(self, record, context)
+            return None  # no child list is asked for where the list shows none
         child = dict(context or {})
         child.update({key: record.get(field) for key, field in self.child_keys.items()})
         return child
@@ -337,6 +342,42 @@ class TwilioStream(RESTStream[str]):
 PROGRESS_STATE_BYTES = 64 * 1024
 
 
+def want_kept_children(parent: TwilioStream, record: dict[str, Any],
+                       context: Context | None) -> None:
+    """Note, in each child's state, the days BulkExport keeps a record's children on where
+    the list shows none (a completed conference's participants)."""
+    for child in parent.synced_children:
+        kept_days = child.spec.behaviour.kept_days_of_parent
+        if kept_days:
+            want_days(child.get_context_state(account_context(context)), kept_days(record))
+
+
+def sync_kept_children(parent: TwilioStream, context: Context | None) -> None:
+    """After a partition's records: the children Twilio keeps but no longer lists, read from
+    BulkExport once for the account, on the days noted (`--test` reads none)."""
+    if parent.ABORT_AT_RECORD_COUNT is not None:
+        return
+    for child in parent.synced_children:
+        if child.spec.behaviour.kept_days_of_parent:
+            account = account_context(context)
+            state = child.get_context_state(account)
+            if wanted_days(state) or state.get(STATE_KEY, {}).get("jobs"):
+                child.sync(account)
+
+
+def progress_made(stream: TwilioStream) -> None:
+    """A partition's state changed by work written (a walk's mark, a day read): a STATE
+    once enough RECORD bytes were written since the last one."""
+    stream.state_manager.is_flushed = False
+    if stream.run.state_writer.record_bytes_since() >= PROGRESS_STATE_BYTES:
+        sdk_compat.write_state_message(stream)
+
+
+def account_context(context: Context | None) -> dict[str, Any]:
+    """The context of a partition's account: a child list's state is kept per account."""
+    return {"account_sid": (context or {}).get("account_sid")}
+
+
 def kept_progress(stream: TwilioStream, context: Context | None) -> KeptProgress:
     """A partition's progress (twilio/progress.py), kept in its state as its pages are
     written; not kept for a child list, whose state its parent's other children share (the
@@ -345,12 +386,7 @@ def kept_progress(stream: TwilioStream, context: Context | None) -> KeptProgress
     if (sdk_compat.partition_keys(stream, context) or {}) != (context or {}):
         return KeptProgress({}, lambda: None)
 
-    def changed() -> None:
-        stream.state_manager.is_flushed = False
-        if stream.run.state_writer.record_bytes_since() >= PROGRESS_STATE_BYTES:
-            sdk_compat.write_state_message(stream)
-
-    kept = KeptProgress(stream.get_context_state(context), changed)
+    kept = KeptProgress(stream.get_context_state(context), partial(progress_made, stream))
     if kept.saved.bookmark is not None and stream.replication_key:  # the stopped run's
         sdk_compat.advance_bookmark(stream, {stream.replication_key: kept.saved.bookmark},
                                     context=context)

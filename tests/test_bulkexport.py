@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -15,9 +17,9 @@ import pytest
 import requests
 from requests.auth import HTTPBasicAuth
 
-from tap_twilio.twilio.bulkexport import export_unreachable
+from tap_twilio.twilio.bulkexport import days_of, export_unreachable
 from tests.emulator import Emulator
-from tests.tap_runner import TapRun, catalog_selecting, run_tap
+from tests.tap_runner import TapRun, catalog_selecting, run_acting_after, run_tap
 from tests.test_fidelity import expected_value
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -251,3 +253,187 @@ def test_the_emulators_jobs_follow_twilios_rules() -> None:
         assert ask(day(300), day(2)).status_code == 201
         assert ask(day(400), day(333), account=1).status_code == 400  # 366 a day, tree-wide
         assert ask(day(400), day(334), account=1).status_code == 201
+
+
+# --- participants of completed conferences ---------------------------------------------------
+# Twilio's Participants list shows a conference's participants only while it is in progress;
+# a completed conference's are kept in BulkExport's Participants days.
+
+PARTICIPANT_DAYS = 300
+PARTICIPANT_GAP = (day(150), day(120))  # the subaccount's days not exported
+
+
+def utc_day(rfc2822: str) -> dt.date:
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(rfc2822).astimezone(dt.timezone.utc).date()
+
+
+def participant_key(record: dict) -> tuple[str, str]:
+    return record["conference_sid"], record["call_sid"]
+
+
+def unexported_participant(emu: Emulator, account: str, record: dict) -> bool:
+    """A kept participant of a day with no file: the subaccount's gap, or a day not over
+    long enough to be exported (Twilio exports a day after it)."""
+    joined = utc_day(record["date_created"])
+    gapped = account in emu.subaccount_sids[:1]
+    in_gap = gapped and PARTICIPANT_GAP[0] <= joined <= PARTICIPANT_GAP[1]
+    return record["status"] == "complete" and (in_gap or joined > day(2))
+
+
+def conference_days(conference: dict) -> set[dt.date]:
+    first, last = utc_day(conference["date_created"]), utc_day(conference["date_updated"])
+    return {first + dt.timedelta(days=n) for n in range((last - first).days + 1)}
+
+
+@pytest.fixture(scope="module")
+def conferences_emu() -> Iterator[Emulator]:
+    with Emulator(full_history=True, subaccounts=1, seed=31,
+                  sizes={"conferences": 60, "conference_participants": 4},
+                  account_ages_days=[PARTICIPANT_DAYS, 250]) as emulator:
+        for account in accounts(emulator):
+            emulator.bulkexport.export_days("Participants", account, day(PARTICIPANT_DAYS),
+                                            day(2))
+        gapped = emulator.bulkexport.exported[(emulator.subaccount_sids[0], "Participants")]
+        for n in range((PARTICIPANT_GAP[1] - PARTICIPANT_GAP[0]).days + 1):
+            gapped.pop(PARTICIPANT_GAP[0] + dt.timedelta(days=n))
+        yield emulator
+
+
+def sync_conferences(emu: Emulator, state: dict | None = None) -> TapRun:
+    config = emu.config(start_date=str(day(PARTICIPANT_DAYS)))
+    run = run_tap(config, state=state, catalog=catalog_selecting(
+        config, {"accounts", "conferences", "conference_participants"}))
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def conferences_run(conferences_emu: Emulator) -> TapRun:
+    conferences_emu.clear_requests()
+    return sync_conferences(conferences_emu)
+
+
+def test_the_list_shows_no_participant_of_a_completed_conference(conferences_emu) -> None:
+    emu = conferences_emu
+    completed = next(c for c in emu.truth("conferences", emu.account_sid)
+                     if c["status"] == "completed")
+    answer = requests.get(
+        f"{emu.url}/2010-04-01/Accounts/{emu.account_sid}/Conferences/{completed['sid']}"
+        "/Participants.json", auth=(emu.account_sid, emu.auth_token), timeout=10)
+    kept = [p for p in emu.history("conference_participants", emu.account_sid)
+            if p["conference_sid"] == completed["sid"]]
+    assert answer.status_code == 200 and answer.json()["participants"] == []
+    assert kept and {p["status"] for p in kept} == {"complete"}
+
+
+def test_every_participant_arrives_once_listed_or_exported(conferences_emu,
+                                                           conferences_run) -> None:
+    emu = conferences_emu
+    emitted = [participant_key(r) for r in conferences_run.records["conference_participants"]]
+    expected = {participant_key(r) for a in accounts(emu)
+                for r in emu.history("conference_participants", a)
+                if not unexported_participant(emu, a, r)}
+    listed = {participant_key(r) for r in emu.truth("conference_participants")}
+    assert len(emitted) == len(set(emitted))  # once
+    assert set(emitted) == expected
+    assert listed and len(expected - listed) > 2 * len(listed)  # most only through BulkExport
+
+
+def test_no_completed_conference_s_participants_are_asked_of_the_list(
+        conferences_emu, conferences_run) -> None:
+    emu = conferences_emu
+    status = {c["sid"]: c["status"] for c in emu.truth("conferences")}
+    asked = [r.path.split("/Conferences/")[1].split("/")[0] for r in emu.requests
+             if r.resource == "conference_participants"]
+    assert asked and all(status[sid] != "completed" for sid in asked)
+
+
+def test_the_days_of_completed_conferences_without_an_export_are_said(
+        conferences_emu, conferences_run) -> None:
+    emu = conferences_emu
+    sub = emu.subaccount_sids[0]
+    days = {d for c in emu.truth("conferences", sub) if c["status"] == "completed"
+            for d in conference_days(c) if PARTICIPANT_GAP[0] <= d <= PARTICIPANT_GAP[1]}
+    warnings = [line for line in conferences_run.stderr.splitlines()
+                if "WARNING" in line and "no BulkExport file" in line]
+    assert days and len(warnings) == 1
+    assert "conference_participants" in warnings[0] and sub in warnings[0]
+    named = warnings[0].split("no BulkExport file for ")[1].split(" (")[0].split(", ")
+    assert days_of(named) == days
+
+
+def test_participants_are_typed_as_the_listed_ones(conferences_emu, conferences_run) -> None:
+    """An exported participant equals the list's record after the tap's conversions, with
+    `uri` (left out of the file) null."""
+    properties = conferences_run.schemas["conference_participants"]["schema"]["properties"]
+    emitted = {participant_key(r): r for r in conferences_run.records["conference_participants"]}
+    kept = conferences_emu.history("conference_participants", conferences_emu.account_sid)
+    completed = [p for p in kept if p["status"] == "complete"][:5]
+    for listed in completed:
+        record = emitted[participant_key(listed)]
+        for name, prop in properties.items():
+            want = None if name == "uri" else expected_value(listed.get(name), prop)
+            assert record[name] == want, (listed["call_sid"], name)
+    assert completed
+
+
+def test_a_later_run_reads_the_days_exported_since_and_nothing_again(
+        conferences_emu, conferences_run) -> None:
+    emu = conferences_emu
+    sub = emu.subaccount_sids[0]
+    emu.clear_requests()
+    again = sync_conferences(emu, state=conferences_run.last_state)
+    assert not [r for r in emu.requests if r.resource == "bulkexport_file"]
+    assert "no BulkExport file" in again.stderr  # still missing, still said
+    recent = {d for c in emu.truth("conferences", sub) if c["status"] == "completed"
+              for d in conference_days(c) if d > day(2)}
+    gap_days = {d for c in emu.truth("conferences", sub) if c["status"] == "completed"
+                for d in conference_days(c) if PARTICIPANT_GAP[0] <= d <= PARTICIPANT_GAP[1]}
+    kept = {p["context"]["account_sid"]: p.get("bulk_export", {})
+            for p in again.last_state["bookmarks"]["conference_participants"]["partitions"]}
+    assert days_of(kept[sub]["wanted"]) == gap_days | recent  # read once Twilio has them
+    emu.bulkexport.export_days("Participants", sub, *PARTICIPANT_GAP)
+    later = sync_conferences(emu, state=again.last_state)
+    gap = {participant_key(r) for r in emu.history("conference_participants", sub)
+           if unexported_participant(emu, sub, r) and utc_day(r["date_created"]) <= day(2)}
+    listed = {participant_key(r) for r in emu.truth("conference_participants")}
+    read = {participant_key(r) for r in later.records["conference_participants"]}
+    assert gap and read - listed == gap
+    assert "no BulkExport file" not in later.stderr
+
+
+def test_a_run_killed_while_reading_participants_resumes_without_reading_a_day_twice() -> None:
+    with Emulator(full_history=True, subaccounts=0, seed=32, latency=0.01,
+                  sizes={"conferences": 400, "conference_participants": 8},
+                  account_ages_days=[PARTICIPANT_DAYS]) as emu:
+        emu.bulkexport.export_days("Participants", emu.account_sid, day(PARTICIPANT_DAYS),
+                                   day(2))
+        config = emu.config(start_date=str(day(PARTICIPANT_DAYS)), max_concurrency=2)
+        catalog = catalog_selecting(config, {"accounts", "conferences",
+                                             "conference_participants"})
+        every = {participant_key(r)
+                 for r in emu.history("conference_participants", emu.account_sid)
+                 if not unexported_participant(emu, emu.account_sid, r)}
+        listed = len(emu.truth("conference_participants"))
+        conferences = len(emu.truth("conferences"))
+        halfway = 1 + conferences + listed + (len(every) - listed) // 2
+
+        def kill(process: subprocess.Popen[str]) -> bool:
+            process.send_signal(signal.SIGKILL)
+            return True
+
+        killed = run_acting_after(config, catalog, halfway, kill)
+        state = killed.last_state
+        partition, = state["bookmarks"]["conference_participants"]["partitions"]
+        read_before = days_of(partition["bulk_export"].get("days", []))
+        emu.clear_requests()
+        resumed = run_tap(config, catalog=catalog, state=state)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    read_again = {dt.date.fromisoformat(r.path.rsplit("/", 1)[1]) for r in emu.requests
+                  if r.resource == "bulkexport_day"}
+    arrived = {participant_key(r) for run in (killed, resumed)
+               for r in run.records["conference_participants"]}
+    assert read_before and read_again and not read_before & read_again
+    assert arrived == every

@@ -1,9 +1,10 @@
-"""Messages and calls older than their list's retention, read from Twilio's BulkExport.
+"""Records Twilio keeps but no longer lists, read from Twilio's BulkExport.
 
-Twilio lists messages for 400 days and calls for about 13 months; older ones are kept and
-served only by BulkExport (`bulkexports.twilio.com/v1`, US1 only) as day files: `Days`
-lists the days exported, `Days/{day}` answers 307 with a one-time, short-lived link of a
-gzip file of JSON lines (the list's records with ISO 8601 times and fewer fields). Days not
+Twilio lists messages for 400 days and calls for about 13 months, and a conference's
+participants only while it is in progress; the rest are kept and served only by
+BulkExport (`bulkexports.twilio.com/v1`, US1 only) as day files: `Days` lists the days
+exported, `Days/{day}` answers 307 with a one-time, short-lived link of a gzip file of
+JSON lines (the list's records with ISO 8601 times and fewer fields). Days not
 exported can be asked for with a job, which Twilio allows for 366 days per UTC day across
 an account and its subaccounts.
 
@@ -11,42 +12,43 @@ an account and its subaccounts.
 days already downloaded (in the partition's state, as merged day ranges) are skipped, the
 files are streamed and read in parallel, the days with no file are said, and with the
 opt-in setting jobs are asked for them; a later run downloads the days those jobs finished.
+
+Which days a run wants: for messages and calls, the window's days older than the list's
+retention; for participants, the days of the completed conferences read (kept in the state
+as `wanted` until their file has been read, so a later run reads a day exported late).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-import msgspec
-import requests
 from requests.auth import AuthBase
 
 from tap_twilio.twilio.concurrency import walk_in_parallel
+from tap_twilio.twilio.exportfiles import (
+    ExportHttp,
+    ExportRefused,
+    LinkRefused,
+    json_lines,
+    path_of,
+)
 
 HOST = "bulkexports.twilio.com"
-EXPORT_TYPES = {"messages": "Messages", "calls": "Calls"}  # stream -> BulkExport's type
+EXPORT_TYPES = {"messages": "Messages", "calls": "Calls",  # stream -> BulkExport's type
+                "conference_participants": "Participants"}
 DAYS_PAGE_SIZE = 400  # the most Twilio serves a page
 RECORDS_PER_PAGE = 1000
 DAILY_ALLOWANCE = 366  # days requested by jobs per UTC day, an account and its subaccounts
 DOWNLOAD_TRIES = 5
 STATE_KEY = "bulk_export"
+# A day is exported once it is over: jobs must end two days before today, and a day's
+# automatic export appears the day after; a newer day without a file is not yet missing.
+EXPORT_LAG_DAYS = 2
 JOB_NAME = "tap-twilio history"
-
-
-class LinkRefused(Exception):
-    """A download link used, expired or broken off: a fresh one is asked for."""
-
-
-class ExportRefused(Exception):
-    """Twilio refused a BulkExport request (a 4xx other than 401 and 429): the stream's
-    `check` raises it, with Twilio's words."""
 
 
 # --- day ranges --------------------------------------------------------------------------
@@ -77,6 +79,19 @@ def days_of(texts: Iterable[str]) -> set[dt.date]:
     return days
 
 
+def want_days(state: dict[str, Any], days: Iterable[dt.date]) -> None:
+    """Note in a partition's state days to read from BulkExport (those not read yet)."""
+    entry = state.setdefault(STATE_KEY, {})
+    wanted = (days_of(entry.get("wanted", [])) | set(days)) - days_of(entry.get("days", []))
+    if wanted:
+        entry["wanted"] = ranges_text(wanted)
+
+
+def wanted_days(state: Mapping[str, Any]) -> list[dt.date]:
+    """The days `want_days` noted that are not read yet."""
+    return sorted(days_of((state.get(STATE_KEY) or {}).get("wanted", [])))
+
+
 def days_beyond_retention(start: dt.date | None, end: dt.date | None,
                           created: dt.date | None, retention_days: int,
                           today: dt.date) -> list[dt.date]:
@@ -97,102 +112,17 @@ def export_unreachable(region: str | None, auth: AuthBase | None) -> str | None:
     """Why an account's exports cannot be read this run, if they cannot."""
     if region and region != "us1":
         return (f"region {region}: Twilio's BulkExport is only in US1, so messages and calls "
-                "older than their lists' retention are not reachable")
+                "older than their lists' retention, and completed conferences' participants, "
+                "are not reachable")
     if auth is None:
         return ("With an API key, BulkExport (messages and calls older than their lists' "
-                "retention) is read only for the key's own account")
+                "retention, completed conferences' participants) is read only for the key's "
+                "own account")
     return None
 
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-# --- HTTP --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ExportHttp:
-    """How one account's exports are asked for: the stream supplies its credentials, its
-    checks of Twilio's answers (raising the errors its retries know) and its limits."""
-
-    base_url: str  # BulkExport's host, with region, edge and base_url applied
-    session: Callable[[], requests.Session]
-    auth: AuthBase
-    check: Callable[[requests.Response], None]  # raises ExportRefused, or the stream's errors
-    retried: Callable[[Callable[..., Any]], Callable[..., Any]]
-    slot: Callable[[], AbstractContextManager[Any]]  # the account's requests in flight
-    timeout: float
-
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """A GET with the account's credentials, retried; a 307's body is the answer."""
-        return self.retried(self._get_json)(self.base_url + path, params)
-
-    def _get_json(self, url: str, params: dict[str, Any] | None) -> Any:
-        with self.slot():
-            response = self.session().get(url, params=params, auth=self.auth,
-                                          timeout=self.timeout, allow_redirects=False)
-            self.check(response)
-            return decoded(response)
-
-    def post_form(self, path: str, form: dict[str, str]) -> Any:
-        """A POST, not retried (a job asked twice would be made twice)."""
-        with self.slot():
-            response = self.session().post(self.base_url + path, data=form, auth=self.auth,
-                                           timeout=self.timeout)
-            self.check(response)
-            return decoded(response)
-
-    def open_file(self, url: str) -> requests.Response:
-        """A download link, opened as a stream; signed links take no credentials."""
-        try:
-            response = self.session().get(url, stream=True, timeout=self.timeout)
-        except requests.exceptions.RequestException as exc:
-            raise LinkRefused(str(exc)) from None
-        if response.status_code != 200:
-            response.close()
-            raise LinkRefused(f"HTTP {response.status_code}")
-        return response
-
-
-def path_of(url: str) -> str:
-    """A link's path and query, to ask on the host the run reaches BulkExport at."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
-def decoded(response: requests.Response) -> Any:
-    """A JSON answer; one cut off is an error the stream's retries know."""
-    try:
-        return msgspec.json.decode(response.content)
-    except msgspec.DecodeError as exc:
-        raise requests.exceptions.ContentDecodingError(
-            f"incomplete JSON in a {response.status_code} answer ({exc})") from None
-
-
-def json_lines(response: requests.Response) -> Iterator[dict[str, Any]]:
-    """The records of a gzip file of JSON lines, decompressed and parsed as they arrive."""
-    inflate = zlib.decompressobj(wbits=31)
-    tail = b""
-    try:
-        for chunk in response.raw.stream(1 << 16, decode_content=False):
-            while chunk:
-                data = tail + inflate.decompress(chunk)
-                *lines, tail = data.split(b"\n")
-                yield from (msgspec.json.decode(line) for line in lines if line.strip())
-                chunk = inflate.unused_data  # a file may hold several gzip members
-                if chunk:
-                    tail += inflate.flush()
-                    inflate = zlib.decompressobj(wbits=31)
-    except (requests.exceptions.RequestException, OSError, zlib.error,
-            msgspec.DecodeError) as exc:
-        raise LinkRefused(f"download broke off: {exc}") from None
-    finally:
-        response.close()
-    tail += inflate.flush()
-    if not inflate.eof:
-        raise LinkRefused("download broke off before the end of the file")
-    if tail.strip():
-        yield msgspec.json.decode(tail)
 
 
 # --- jobs --------------------------------------------------------------------------------
@@ -246,6 +176,7 @@ class HistoryRead:
     allowance: DailyAllowance | None = None  # set when the run may ask for jobs
     list_filter: tuple[str, dt.date] | None = None  # the list's date field and first day
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
+    day_read: Callable[[], None] = lambda: None  # a day's records written and kept as read
 
     @property
     def resource_type(self) -> str:
@@ -268,7 +199,8 @@ class HistoryRead:
             self.say_missing(f"{self.stream}: account {self.account}: BulkExport refused "
                              f"({exc}): {', '.join(ranges_text(wanted))} not read")
             wanted = exported = set()
-        missing = wanted - exported
+        exportable = self.today - dt.timedelta(days=EXPORT_LAG_DAYS)
+        missing = {day for day in wanted - exported if day <= exportable}
         if missing:
             self.say_missing(f"{self.stream}: account {self.account}: no BulkExport file for "
                              f"{', '.join(ranges_text(missing))}")
@@ -278,9 +210,20 @@ class HistoryRead:
         for page in walk_in_parallel(to_read, self.day_pages, self.workers):
             yield page
             if isinstance(page, DayPage) and page.last:
-                done.add(page.day)
-                self.kept["days"] = ranges_text(done)
+                self.mark_read(page.day, done)
         self.drop_finished_jobs(done)
+
+    def mark_read(self, day: dt.date, done: set[dt.date]) -> None:
+        """A day read whole: kept as read, and no longer wanted."""
+        done.add(day)
+        self.kept["days"] = ranges_text(done)
+        if "wanted" in self.kept:
+            left = days_of(self.kept["wanted"]) - done
+            if left:
+                self.kept["wanted"] = ranges_text(left)
+            else:
+                del self.kept["wanted"]
+        self.day_read()
 
     def exported_days(self) -> set[dt.date]:
         days: set[dt.date] = set()

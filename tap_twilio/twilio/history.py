@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +16,14 @@ import requests
 from tap_twilio.twilio.bulkexport import (
     EXPORT_TYPES,
     HOST,
-    ExportHttp,
-    ExportRefused,
     HistoryRead,
     days_beyond_retention,
     export_unreachable,
     first_listed_day,
+    wanted_days,
 )
 from tap_twilio.twilio.client import Partition
+from tap_twilio.twilio.exportfiles import ExportHttp, ExportRefused
 from tap_twilio.twilio.http import twilio_error_text
 from tap_twilio.twilio.window import reading_window, today_utc
 
@@ -33,19 +33,19 @@ if TYPE_CHECKING:
 
 def exported_pages(reader: ListReader, partition: Partition, bookmark: dt.date | None,
                    state: dict[str, Any], run_state: Mapping[str, Any],
-                   fields: tuple[str, ...]) -> Iterator[list[dict[str, Any]]]:
+                   fields: tuple[str, ...], day_read: Callable[[], None]
+                   ) -> Iterator[list[dict[str, Any]]]:
     """The partition's days older than its list keeps, from Twilio's BulkExport; nothing
     (and no request) when the window stays within the list and no job is pending. `state`
     is the partition's (its `bulk_export` entry is kept there), `run_state` the whole
-    state (the jobs asked today), `fields` the stream's (those a file leaves out are null)."""
+    state (the jobs asked today), `fields` the stream's (those a file leaves out are null),
+    `day_read` told each time a day's records are all written and kept in the state."""
     spec, config = reader.spec, reader.config
-    if spec.name not in EXPORT_TYPES or not spec.retention_days:
+    if spec.name not in EXPORT_TYPES:
         return iter(())
     account = partition.get("account_sid") or config["account_sid"]
     today = today_utc()
-    window = reading_window(config, bookmark, reader.settings.lookback, today)
-    wanted = days_beyond_retention(window.start, window.end, reader.created(partition),
-                                   spec.retention_days, today)
+    wanted = days_wanted(reader, partition, bookmark, state, today)
     if not wanted and not state.get("bulk_export", {}).get("jobs"):
         return iter(())
     auth = reader.run.accounts.credentials(account, own=True)
@@ -60,10 +60,25 @@ def exported_pages(reader: ListReader, partition: Partition, bookmark: dt.date |
     if jobs:
         jobs.count_state(run_state, today)
     list_filter = (spec.replication_key, first_listed_day(spec.retention_days, today)
-                   ) if spec.replication_key else None
+                   ) if spec.replication_key and spec.retention_days else None
     return HistoryRead(spec.name, account, wanted, state, http, fields,
                        reader.settings.workers, partial(say_missing_days, reader),
-                       reader.logger, jobs, list_filter, today).pages()
+                       reader.logger, jobs, list_filter, today, day_read).pages()
+
+
+def days_wanted(reader: ListReader, partition: Partition, bookmark: dt.date | None,
+                state: Mapping[str, Any], today: dt.date) -> list[dt.date]:
+    """The partition's days to read from BulkExport: those its parent's records noted in the
+    state (a completed conference's participants), or the window's days older than the
+    list's retention (messages, calls)."""
+    spec = reader.spec
+    if spec.behaviour.kept_days_of_parent:  # read once per account, not per parent record
+        return [] if reader.lists(partition) else wanted_days(state)
+    if not spec.retention_days:
+        return []
+    window = reading_window(reader.config, bookmark, reader.settings.lookback, today)
+    return days_beyond_retention(window.start, window.end, reader.created(partition),
+                                 spec.retention_days, today)
 
 
 def check_export(reader: ListReader, account: str, response: requests.Response) -> None:
@@ -81,5 +96,6 @@ def say_missing_days(reader: ListReader, text: str) -> None:
     hint = ("jobs are asked for them, within Twilio's daily allowance; a later run reads them"
             if reader.config.get("bulk_export_jobs")
             else "the setting bulk_export_jobs asks Twilio to export them")
-    reader.logger.log(level, "%s (older than the list's %d days; %s)", text,
-                      reader.spec.retention_days, hint)
+    days = reader.spec.retention_days
+    why = f"older than the list's {days} days" if days else "records the list does not show"
+    reader.logger.log(level, "%s (%s; %s)", text, why, hint)

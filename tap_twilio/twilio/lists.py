@@ -7,6 +7,7 @@ filter reaches, when a record has no children) is the `BEHAVIOURS` table here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,9 @@ class Behaviour:
     fixed_params: dict[str, str] = field(default_factory=dict)  # sent with every query
     # Whether a record can have children (None: always); no child list is asked for where not.
     has_children: Callable[[dict[str, Any]], bool] | None = None
+    # For a child list: the days a parent record's children are kept by BulkExport where
+    # the list no longer shows them (none: the list shows them all).
+    kept_days_of_parent: Callable[[dict[str, Any]], list[dt.date]] | None = None
 
 
 TO_FROM = {"to": "To", "from": "From"}
@@ -45,6 +49,17 @@ def message_has_media(message: dict[str, Any]) -> bool:
 def conference_is_live(conference: dict[str, Any]) -> bool:
     """Twilio lists a conference's participants only while it is not over."""
     return conference.get("status") != "completed"
+
+
+def completed_conference_days(conference: dict[str, Any]) -> list[dt.date]:
+    """The UTC days of a completed conference (a transformed record: RFC 3339 times), from
+    its creation to its last update, its end: the days its participants joined on."""
+    first, last = conference.get("date_created"), conference.get("date_updated")
+    if conference_is_live(conference) or not first:
+        return []
+    start = dt.date.fromisoformat(first[:10])
+    end = max(start, dt.date.fromisoformat((last or first)[:10]))
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def account_is_open(account: dict[str, Any]) -> bool:
@@ -60,6 +75,9 @@ BEHAVIOURS = {
     "messages": Behaviour(options=TO_FROM, null_dates=True, retention_days=400,
                           has_children=message_has_media),
     "conferences": Behaviour(has_children=conference_is_live),
+    # Twilio's Participants list "does not return historical participant logs": a
+    # completed conference's participants are read from BulkExport's Participants days.
+    "conference_participants": Behaviour(kept_days_of_parent=completed_conference_days),
     "notifications": Behaviour(options={"log": "Log"}),
     # Each account is read on its own, so a row is that account's usage alone; Twilio's
     # default would add the subaccounts' usage into the main account's rows.

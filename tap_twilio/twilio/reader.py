@@ -82,6 +82,11 @@ class ListReader:
         account = partition.get("account_sid")
         return self.run.accounts.created.get(account) if account else None
 
+    def lists(self, partition: Partition) -> bool:
+        """Whether the partition names a list: a child's account partition, read for the
+        records BulkExport keeps (history.py), names none."""
+        return all(partition.get(key) for key in self.spec.context_fields)
+
     def has_credentials(self, partition: Partition) -> bool:
         return self.run.accounts.credentials(partition.get("account_sid"),
                                              self.own_credentials) is not None

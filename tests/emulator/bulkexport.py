@@ -10,8 +10,11 @@
   also carries an ``Authorization`` header.
 - A day's records are the REST list's (the day is the UTC day of the list's order: a
   message's ``date_sent``, its ``date_created`` while unsent; a call's ``start_time``, its
-  ``date_created`` while queued) with ISO 8601 UTC times and without the fields the export
-  leaves out; ``price`` is missing from some.
+  ``date_created`` while queued; a participant's ``date_created``) with ISO 8601 UTC times
+  and without the fields the export leaves out; ``price`` is missing from some.
+- ``Participants`` holds the participants of completed conferences, which the REST list
+  never shows (it lists a conference's participants only while it is in progress); the
+  emulator keeps them with ``full_history``.
 - ``POST /v1/Exports/{ResourceType}/Jobs`` (``StartDay``, ``EndDay`` inclusive, at least two
   days before the current UTC day, ``FriendlyName``) starts a job; 366 requested days per
   UTC day across the account tree, a request beyond that refused whole.  A job finishes
@@ -41,7 +44,7 @@ from .values import DAY, iso8601, parse_record_ts
 HOST = "bulkexports.twilio.com"
 FILES = "/bulkexport-files/"
 RESOURCE_TYPES = {"Messages": "messages", "Calls": "calls", "Conferences": None,
-                  "Participants": None}  # types the emulator holds no records of list no days
+                  "Participants": "conference_participants"}  # None: no records held
 MAX_DAYS_PAGE = 400
 DEFAULT_PAGE = 50
 RECORD_BYTES = 600  # about what a record takes in a file, for a day's `size`
@@ -49,6 +52,7 @@ DAILY_ALLOWANCE = 366  # requested days per UTC day, across an account and its s
 LEFT_OUT = {
     "messages": ("uri", "subresource_uris", "price_unit", "api_version", "error_message"),
     "calls": ("uri", "subresource_uris", "api_version"),
+    "conference_participants": ("uri",),
 }
 DATE_FIELDS = ("date_created", "date_updated", "date_sent", "start_time", "end_time")
 
@@ -89,6 +93,7 @@ class BulkExport:
     links: dict[str, Link] = field(default_factory=dict)
     requested: dict[date, int] = field(default_factory=dict)  # days asked by jobs, per day
     downloads: int = 0  # files served
+    participants: dict[str, dict[date, list[dict]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- set-up by tests -----------------------------------------------------------------
@@ -100,8 +105,27 @@ class BulkExport:
             days[first + timedelta(days=n)] = friendly_name
 
     def day_count(self, resource_type: str, account_sid: str, day: date) -> int:
+        if resource_type == "Participants":
+            return len(self.participants_by_day(account_sid).get(day, []))
         first, last = self.day_span(resource_type, account_sid, day)
         return last - first
+
+    def participants_by_day(self, account_sid: str) -> dict[date, list[dict]]:
+        """The account's kept participants by the UTC day they joined (made once: the
+        conferences of the past do not change)."""
+        with self.lock:
+            known = self.participants.get(account_sid)
+        if known is not None:
+            return known
+        account = self.store.account(account_sid)
+        by_day: dict[date, list[dict]] = {}
+        for record in self.store.kept_participants(account) if account else ():
+            joined = date.fromordinal(parse_record_ts(record["date_created"]) // DAY
+                                      + date(1970, 1, 1).toordinal())
+            by_day.setdefault(joined, []).append(record)
+        with self.lock:
+            self.participants[account_sid] = by_day
+        return by_day
 
     def day_span(self, resource_type: str, account_sid: str, day: date) -> tuple[int, int]:
         """The generator's indices of a day's records (none: 0, 0)."""
@@ -115,12 +139,15 @@ class BulkExport:
 
     def day_records(self, resource_type: str, account_sid: str, day: date) -> list[dict]:
         """The records of one exported day, as the file holds them."""
+        if resource_type == "Participants":
+            return [exported_form("conference_participants", record)
+                    for record in self.participants_by_day(account_sid).get(day, [])]
         first, last = self.day_span(resource_type, account_sid, day)
         if first == last:
             return []
         resource = RESOURCE_TYPES[resource_type]
         gen = self.store.generator(resource, self.store.account(account_sid))
-        return [exported_form(resource, gen, i) for i in range(first, last)]
+        return [exported_form(resource, gen.record(i)) for i in range(first, last)]
 
     # --- HTTP ----------------------------------------------------------------------------
     def serve(self, app: Any, h: Any, path: str, pairs: list, rec: Any) -> tuple | None:
@@ -282,13 +309,13 @@ def page_size(raw: str | None) -> int:
     return size
 
 
-def exported_form(resource: str, gen: Any, i: int) -> dict:
+def exported_form(resource: str, listed: dict) -> dict:
     """A list record as BulkExport writes it: ISO 8601 UTC times, fewer fields."""
-    record = {k: v for k, v in gen.record(i).items() if k not in LEFT_OUT[resource]}
+    record = {k: v for k, v in listed.items() if k not in LEFT_OUT[resource]}
     for name in DATE_FIELDS:
         if name in record:
             record[name] = iso8601(parse_record_ts(record[name]))
-    if gen.r(i, 97) < 0.2:
+    if "price" in record and int(record["sid"][-4:], 16) % 5 == 0:
         record.pop("price", None)  # Twilio's files leave the price out of some records
     return record
 

@@ -339,11 +339,36 @@ class DataStore:
             n = int(prec.get("num_media") or 0)
             end = created
         else:
-            # live conferences only; sizes["conference_participants"] = max per conference
-            most = max(1, account.sizes.get("conference_participants", 5))
-            n = 1 + key_of(parent) % most if prec.get("status") == "in-progress" else 0
-            end = parse_record_ts(prec.get("date_updated")) or created
+            # The list shows the participants of live conferences only: Twilio keeps no
+            # participant log there (a completed conference's are in BulkExport).
+            return self.participants(account, prec, live=True)
         return CHILD_GENERATORS[resource](self, account, n, created, max(end, created), parent)
+
+    def participants(self, account: Account, conference: dict, live: bool) -> Any:
+        """A conference's participants: those the list shows while it is in progress
+        (`live`), or those Twilio keeps of a completed one (made with `full_history` only),
+        with status `complete`. sizes["conference_participants"]: the most per conference."""
+        status = conference.get("status")
+        kept = status == "in-progress" if live else (self.full_history and status == "completed")
+        most = max(1, account.sizes.get("conference_participants", 5))
+        n = 1 + key_of(conference["sid"]) % most if kept else 0
+        created = parse_record_ts(conference.get("date_created")) or self.now_ts
+        end = parse_record_ts(conference.get("date_updated")) or created
+        gen = CHILD_GENERATORS["conference_participants"](
+            self, account, n, created, max(end, created), conference["sid"])
+        gen.live = live
+        return gen
+
+    def kept_participants(self, account: Account) -> Iterator[dict]:
+        """Every participant of the account's completed conferences (none without
+        `full_history`), as the list would show them had it kept them."""
+        if not self.full_history:
+            return
+        gen = self.generator("conferences", account)
+        for i in range(gen.n):
+            conference = gen.record(i)
+            kept = self.participants(account, conference, live=False)
+            yield from (kept.record(j) for j in range(kept.n))
 
     def lookup(self, resource: str, account_sid: str, sid: str) -> dict | None:
         """One record by SID (what the single-object endpoints return)."""

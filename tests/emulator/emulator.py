@@ -49,8 +49,9 @@ class Emulator:
             a list of account SIDs, or an HTTP status (404 or 403) for every account.
         full_history: messages and calls are made over each account's whole life; their
             lists show the last 400 days (messages) and 395 days (calls), the older ones
-            are reachable through BulkExport (``emu.bulkexport``: see bulkexport.py). Off:
-            only the lists' records are made.
+            are reachable through BulkExport (``emu.bulkexport``: see bulkexport.py), as
+            are the participants of completed conferences (the list shows only those of
+            conferences in progress). Off: only the lists' records are made.
     """
 
     def __init__(
@@ -225,8 +226,12 @@ class Emulator:
         return self.data.truth(resource, account_sid, **filters)
 
     def history(self, resource: str, account_sid: str) -> list[dict]:
-        """Every message or call the account has (as the list shows it), listed or older."""
+        """Every message, call or conference participant the account has (as the list
+        shows it), listed or older (a completed conference's participants: kept, never
+        listed)."""
         account = self.data.by_sid[account_sid]
+        if resource == "conference_participants":
+            return [*self.truth(resource, account_sid), *self.data.kept_participants(account)]
         gen = self.data.generator(resource, account)
         return [gen.record(i) for i in range(gen.n)]
 

@@ -483,11 +483,13 @@ class ConferencesGenerator(Generator):
 
 
 class ParticipantsGenerator(Generator):
-    """Participants of one conference (``parent`` = conference SID); live conferences only."""
+    """Participants of one conference (``parent`` = conference SID): connected while it is
+    live, complete once it has ended."""
 
     resource = "conference_participants"
     prefix = "CA"
     collection = "Participants"
+    live = True
 
     def build(self, i: int, ts: int, sid: str) -> dict:
         base = self.base
@@ -506,7 +508,7 @@ class ParticipantsGenerator(Generator):
             "muted": muted,
             "queue_time": str(self.ri(i, 67, 2000)),
             "start_conference_on_enter": True,
-            "status": "connected",
+            "status": "connected" if self.live else "complete",
             "uri": f"{base}/Conferences/{self.parent}/Participants/{sid}.json",
         }
 
