@@ -437,3 +437,27 @@ def test_a_run_killed_while_reading_participants_resumes_without_reading_a_day_t
                for r in run.records["conference_participants"]}
     assert read_before and read_again and not read_before & read_again
     assert arrived == every
+
+
+def test_jobs_are_asked_for_the_days_of_completed_conferences_without_a_file() -> None:
+    with Emulator(full_history=True, subaccounts=0, seed=33,
+                  sizes={"conferences": 30, "conference_participants": 3},
+                  account_ages_days=[120]) as emu:
+        emu.bulkexport.job_seconds = 0.3
+        config = emu.config(start_date=str(day(120)), bulk_export_jobs=True)
+        catalog = catalog_selecting(config, {"accounts", "conferences",
+                                             "conference_participants"})
+        first = run_tap(config, catalog=catalog)
+        assert first.returncode == 0, first.stderr[-3000:]
+        asked = {d for job in emu.bulkexport.jobs.values() for d in job.days()}
+        wanted = {d for c in emu.truth("conferences") if c["status"] == "completed"
+                  for d in conference_days(c) if d <= day(2)}
+        assert wanted and asked == wanted
+        assert {job.resource_type for job in emu.bulkexport.jobs.values()} == {"Participants"}
+        time.sleep(0.4)  # the jobs finish
+        later = run_tap(config, catalog=catalog, state=first.last_state)
+    assert later.returncode == 0, later.stderr[-3000:]
+    kept = {participant_key(r) for r in emu.history("conference_participants", emu.account_sid)
+            if r["status"] == "complete" and utc_day(r["date_created"]) <= day(2)}
+    read = {participant_key(r) for r in later.records["conference_participants"]}
+    assert kept and kept <= read
