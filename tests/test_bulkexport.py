@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import logging
 import signal
 import subprocess
 import time
@@ -17,7 +18,7 @@ import pytest
 import requests
 from requests.auth import HTTPBasicAuth
 
-from tap_twilio.twilio.bulkexport import days_of, export_unreachable
+from tap_twilio.twilio.bulkexport import HistoryRead, days_of, export_unreachable
 from tests.emulator import Emulator
 from tests.tap_runner import TapRun, catalog_selecting, run_acting_after, run_tap
 from tests.test_fidelity import expected_value
@@ -461,3 +462,19 @@ def test_jobs_are_asked_for_the_days_of_completed_conferences_without_a_file() -
             if r["status"] == "complete" and utc_day(r["date_created"]) <= day(2)}
     read = {participant_key(r) for r in later.records["conference_participants"]}
     assert kept and kept <= read
+
+
+def test_a_file_s_record_that_the_list_shows_is_left_to_the_list() -> None:
+    """A day's file may hold a record by another date than the list filters on (created the
+    day before its retention starts, sent on its first day): the list reads it, so the file
+    does not give it again. The rule itself: the emulator files records by the list's date."""
+    first_listed = day(399)  # the Messages list keeps 400 days, today one of them
+    read = HistoryRead("messages", "AC1", [], {}, None, (), 1, print,  # type: ignore[arg-type]
+                       logging.getLogger("test"),
+                       list_filter=("date_sent", first_listed), today=TODAY)
+    created_before = {"date_created": f"{day(400)}T23:59:58Z",
+                      "date_sent": f"{first_listed}T00:00:01Z"}
+    older = {"date_created": f"{day(400)}T23:59:58Z", "date_sent": f"{day(400)}T23:59:59Z"}
+    unsent = {"date_created": f"{day(400)}T10:00:00Z", "date_sent": None}
+    assert read.listed(created_before)
+    assert not read.listed(older) and not read.listed(unsent)
