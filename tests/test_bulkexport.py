@@ -469,7 +469,7 @@ def test_a_file_s_record_that_the_list_shows_is_left_to_the_list() -> None:
     day before its retention starts, sent on its first day): the list reads it, so the file
     does not give it again. The rule itself: the emulator files records by the list's date."""
     first_listed = day(399)  # the Messages list keeps 400 days, today one of them
-    read = HistoryRead("messages", "AC1", [], {}, None, (), 1, print,  # type: ignore[arg-type]
+    read = HistoryRead("messages", "AC1", [], {}, None, (), 1, print,  # no request made
                        logging.getLogger("test"),
                        list_filter=("date_sent", first_listed), today=TODAY)
     created_before = {"date_created": f"{day(400)}T23:59:58Z",
