@@ -49,7 +49,8 @@ Row fields:
   null: full table;
 * ``selected_by_default``: read by a plain run without a catalog (``SELECTED_BY_DEFAULT``);
 * ``narrowing``: the list's query parameters whose documented default hides records
-  (``narrowing_defaults.py`` reads them from the parameter texts), each with how the tap asks
+  (``narrowing_defaults.py`` reads them from the parameter texts and from what Twilio
+  documents elsewhere), each with how the tap asks
   for every record: ``each`` (one query per value of ``values``, the parameter's enum),
   ``value`` (always sent as ``value``) or ``bounds`` (the date filter's lower bound, sent on
   every read, replaces the default window);
@@ -1141,7 +1142,8 @@ def read_everything(
     some (a status shown unless another is asked for, the last minutes, deleted records)."""
     asks: list[dict[str, Any]] = []
     for parameter in endpoint.query.values():
-        rule = narrowing_defaults.parameter_rule(parameter, endpoint.spec)
+        rule = narrowing_defaults.documented_rule(endpoint.api, endpoint.path, parameter,
+                                                  endpoint.spec)
         if rule is None:
             continue
         ask: dict[str, Any] = {"parameter": rule["parameter"]}
