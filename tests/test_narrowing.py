@@ -238,3 +238,21 @@ def test_a_recording_deleted_after_a_run_arrives_deleted_in_the_next_incremental
     assert len(second.records["recordings"]) < len(first.records["recordings"])  # a window
     again = {r["sid"]: r["status"] for r in second.records["recordings"]}
     assert again[newest["sid"]] == "deleted"
+
+
+def test_a_conference_that_ends_after_a_run_arrives_completed_in_the_next_incremental_run(
+) -> None:
+    with Emulator(seed=28, subaccounts=0, sizes={"conferences": 8}) as emu:
+        config = emu.config()
+        catalog = catalog_selecting(config, {"conferences"})
+        first = run_tap(config, catalog=catalog)
+        assert first.returncode == 0, first.stderr[-3000:]
+        live = next(c for c in emu.truth("conferences", emu.account_sid)
+                    if c["status"] == "in-progress")
+        emu.data.update("conferences", emu.account_sid, live["sid"], status="completed",
+                        date_updated=emu.now, reason_conference_ended="last-participant-left")
+        second = run_tap(config, catalog=catalog, state=first.last_state)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert len(second.records["conferences"]) < len(first.records["conferences"])  # a window
+    again = {r["sid"]: r["status"] for r in second.records["conferences"]}
+    assert again[live["sid"]] == "completed"
