@@ -13,8 +13,9 @@ the default is the copy vendored in ``specs/twilio-oai``. Outputs (deterministic
 * ``tap_twilio/schemas/<stream>.json`` for every stream beyond the 19 of
   ``scripts/generate_schemas.py``, made by that script's functions and rules (those 19 files stay
   that script's);
-* ``tests/emulator/narrowing.json``: the lists' narrowing defaults as the specs document
-  them, for the emulator (``narrowing_defaults.py``, from the specs alone);
+* ``tests/emulator/narrowing.json``: the lists' narrowing defaults as Twilio documents them,
+  for the emulator (``narrowing_defaults.py``, from the specs and the few defaults Twilio
+  documents elsewhere, never from the table);
 * ``docs/streams.md``: the streams (stream, endpoint with its host, primary key, replication,
   parent); ``docs/streams-excluded.md``: every list endpoint left out, and why.
 
@@ -1301,7 +1302,7 @@ def render_all(spec_dir: Path) -> dict[Path, str]:
         TABLE_FILE: render_table(outcome.rows),
         STREAMS_DOC: render_streams_doc(outcome.rows),
         EXCLUDED_DOC: render_excluded_doc(outcome.excluded),
-        # The emulator's narrowing defaults: read from the specs alone, not from the table.
+        # The emulator's narrowing defaults: read from Twilio's documents, not from the table.
         narrowing_defaults.EMULATOR_FILE: narrowing_defaults.render(spec_dir),
     }
     for filename, schema in outcome.schemas.items():
