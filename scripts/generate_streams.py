@@ -13,8 +13,9 @@ the default is the copy vendored in ``specs/twilio-oai``. Outputs (deterministic
 * ``tap_twilio/schemas/<stream>.json`` for every stream beyond the 19 of
   ``scripts/generate_schemas.py``, made by that script's functions and rules (those 19 files stay
   that script's);
-* ``tests/emulator/narrowing.json``: the lists' narrowing defaults as the specs document
-  them, for the emulator (``narrowing_defaults.py``, from the specs alone);
+* ``tests/emulator/narrowing.json``: the lists' narrowing defaults as Twilio documents them,
+  for the emulator (``narrowing_defaults.py``, from the specs and the few defaults Twilio
+  documents elsewhere, never from the table);
 * ``docs/streams.md``: the streams (stream, endpoint with its host, primary key, replication,
   parent); ``docs/streams-excluded.md``: every list endpoint left out, and why.
 
@@ -49,7 +50,8 @@ Row fields:
   null: full table;
 * ``selected_by_default``: read by a plain run without a catalog (``SELECTED_BY_DEFAULT``);
 * ``narrowing``: the list's query parameters whose documented default hides records
-  (``narrowing_defaults.py`` reads them from the parameter texts), each with how the tap asks
+  (``narrowing_defaults.py`` reads them from the parameter texts and from what Twilio
+  documents elsewhere), each with how the tap asks
   for every record: ``each`` (one query per value of ``values``, the parameter's enum),
   ``value`` (always sent as ``value``) or ``bounds`` (the date filter's lower bound, sent on
   every read, replaces the default window);
@@ -1141,7 +1143,8 @@ def read_everything(
     some (a status shown unless another is asked for, the last minutes, deleted records)."""
     asks: list[dict[str, Any]] = []
     for parameter in endpoint.query.values():
-        rule = narrowing_defaults.parameter_rule(parameter, endpoint.spec)
+        rule = narrowing_defaults.documented_rule(endpoint.api, endpoint.path, parameter,
+                                                  endpoint.spec)
         if rule is None:
             continue
         ask: dict[str, Any] = {"parameter": rule["parameter"]}
@@ -1299,7 +1302,7 @@ def render_all(spec_dir: Path) -> dict[Path, str]:
         TABLE_FILE: render_table(outcome.rows),
         STREAMS_DOC: render_streams_doc(outcome.rows),
         EXCLUDED_DOC: render_excluded_doc(outcome.excluded),
-        # The emulator's narrowing defaults: read from the specs alone, not from the table.
+        # The emulator's narrowing defaults: read from Twilio's documents, not from the table.
         narrowing_defaults.EMULATOR_FILE: narrowing_defaults.render(spec_dir),
     }
     for filename, schema in outcome.schemas.items():

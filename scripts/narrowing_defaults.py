@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Twilio's narrowing defaults: list query parameters whose documented default hides records.
 
-Read from the specs' parameter texts alone (never from the tap's table), so the same facts
-serve two readers: `generate_streams.py` records, per stream, how the tap asks for every
-record, and `tests/emulator/narrowing.json` (written by this script) tells the emulator what
-Twilio serves when the parameter is not sent.
+Read from the specs' parameter texts, and from the few defaults Twilio documents only outside
+the specs (``DOCUMENTED_ELSEWHERE``, each quoted with its source), never from the tap's table,
+so the same facts serve two readers: `generate_streams.py` records, per stream, how the tap
+asks for every record, and `tests/emulator/narrowing.json` (written by this script) tells the
+emulator what Twilio serves when the parameter is not sent.
 
 Usage (developers only)::
 
@@ -22,6 +23,9 @@ The kinds of default found in the texts:
   current date/time": only records of the last ``seconds`` unless a time is given.
 * ``soft_deleted``: "whether to retrieve soft deleted recordings ... kept after deletion for
   a retention period of 40 days": deleted records (status ``deleted``) only when asked for.
+
+A default documented elsewhere is one of these kinds too; its rule carries the quoted text
+and its ``source``.
 
 A window over which statistics are computed ("Only calculate statistics since this many
 minutes") narrows the figures, not which records are listed, and is not one of these.
@@ -54,6 +58,26 @@ SECONDS = {"m": 60, "h": 3600, "d": 86400, "month": 30 * 86400}
 STATISTICS = re.compile(r"calculate statistics", re.IGNORECASE)
 SOFT_DELETED = re.compile(r"soft deleted", re.IGNORECASE)
 RETENTION = re.compile(r"(\d+) days")
+
+# Narrowing defaults Twilio documents outside the specs, whose parameter texts stay silent
+# about them: by (api, list path, parameter) as the specs spell them, the rule's kind and
+# shown values, with Twilio's words and where they are written. The values asked for are the
+# parameter's enum in the spec.
+DOCUMENTED_ELSEWHERE: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("api_v2010", "/2010-04-01/Accounts/{AccountSid}/Conferences.json", "Status"): {
+        "kind": "status",
+        "default": ["in-progress"],
+        "text": (
+            "On September 30, 2026, Twilio will begin rolling out the change to the Conference "
+            "list endpoint (GET /2010-04-01/Accounts/{AccountSid}/Conferences.json) to default "
+            "to returning in-progress conferences only. ... If your application retrieves "
+            "completed conferences from this endpoint, you will need to update your API calls "
+            "to include the Status=completed query parameter ... To get both in-progress and "
+            "completed conferences, you'll need to make two separate requests."
+        ),
+        "source": "https://www.twilio.com/en-us/changelog/conference-list-endpoint-rollout-extended",
+    },
+}
 
 
 def list_operations(spec_dir: Path) -> list[tuple[str, str, str, dict[str, Any], dict]]:
@@ -109,22 +133,44 @@ def parameter_rule(parameter: dict[str, Any], spec: dict[str, Any]) -> dict[str,
     return rule | {"text": text}
 
 
+def documented_rule(
+    api: str, path: str, parameter: dict[str, Any], spec: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The narrowing default of one query parameter of a list: its text's, or the one Twilio
+    documents elsewhere (`DOCUMENTED_ELSEWHERE`)."""
+    from_text = parameter_rule(parameter, spec)
+    elsewhere = DOCUMENTED_ELSEWHERE.get((api, path, parameter["name"]))
+    if elsewhere is None:
+        return from_text
+    if from_text is not None:  # two sources for one default: keep only the spec's
+        raise ValueError(f"{api} {path} {parameter['name']}: the spec's text now documents "
+                         "its default; remove its DOCUMENTED_ELSEWHERE entry")
+    rule: dict[str, Any] = {"parameter": parameter["name"], "kind": elsewhere["kind"]}
+    if rule["kind"] in ("status", "parent_status"):
+        rule["values"] = enum_of(parameter, spec)
+    return rule | {key: value for key, value in elsewhere.items() if key != "kind"}
+
+
 def narrowing_rules(spec_dir: Path) -> list[dict[str, Any]]:
     """Every list endpoint's narrowing defaults, in the specs' order."""
-    rules = []
+    rules, unused = [], set(DOCUMENTED_ELSEWHERE)
     for api, host, path, spec, operation in list_operations(spec_dir):
         for parameter in operation.get("parameters", []):
             if parameter.get("in") != "query":
                 continue
-            rule = parameter_rule(parameter, spec)
+            unused.discard((api, path, parameter["name"]))
+            rule = documented_rule(api, path, parameter, spec)
             if rule is not None:
                 rules.append({"api": api, "host": host, "path": path, **rule})
+    if unused:  # a misspelt entry would silently hide nothing
+        raise ValueError(f"DOCUMENTED_ELSEWHERE names no list parameter of the specs: {unused}")
     return rules
 
 
 def render(spec_dir: Path) -> str:
     document = {
-        "generated_by": "scripts/narrowing_defaults.py from Twilio's OpenAPI specs",
+        "generated_by": ("scripts/narrowing_defaults.py from Twilio's OpenAPI specs and the "
+                         "defaults it documents elsewhere"),
         "rules": narrowing_rules(spec_dir),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

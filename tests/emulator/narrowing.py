@@ -1,13 +1,17 @@
-"""Twilio's narrowing defaults, served as the specs' parameter texts document them.
+"""Twilio's narrowing defaults, served as the specs' parameter texts (or, where those are
+silent, Twilio's other documentation) describe them.
 
 Some lists hide records unless a parameter asks for them: Video's rooms show only
 `in-progress` rooms unless another `Status` is asked for, a room's participants show
 `connected` ones for a room in progress and `disconnected` ones for a completed room,
 TaskRouter's events and Insights' call summaries show only the last minutes or hours unless
-a time is given, and recordings leave out deleted ones unless `IncludeSoftDeleted=true`.
+a time is given, recordings leave out deleted ones unless `IncludeSoftDeleted=true`, and the
+2010 API's conferences show only `in-progress` ones unless another `Status` is asked for (a
+default Twilio's changelog documents, not the spec).
 
 The rules are ``narrowing.json``, written by ``scripts/narrowing_defaults.py`` from the specs
-alone (never from the tap's table), keyed by host and path as the specs spell them.
+and the defaults Twilio documents elsewhere (never from the tap's table), keyed by host and
+path as the specs spell them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ RULES_FILE = Path(__file__).with_name("narrowing.json")
 # The hand-written lists (data.py) whose parameters narrow by default, as the specs name them.
 LEGACY_LISTS = {
     "recordings": ("api.twilio.com", "/2010-04-01/Accounts/{AccountSid}/Recordings.json"),
+    "conferences": ("api.twilio.com", "/2010-04-01/Accounts/{AccountSid}/Conferences.json"),
 }
 # A window's default applies only when no time bound of the list is given at all.
 TIME_BOUND = re.compile(r"(Date|Time|Minutes|^Start|^End)")
@@ -89,7 +94,8 @@ def narrows(host: str, path: str) -> bool:
 
 class NarrowedQuery:
     """A hand-written list's query (see filters.Query) that also hides what the list's
-    narrowing defaults hide (recordings: deleted ones, unless `IncludeSoftDeleted=true`)."""
+    narrowing defaults hide (recordings: deleted ones, unless `IncludeSoftDeleted=true`;
+    conferences: all but `in-progress` ones, unless a `Status` is asked for)."""
 
     empty = False
 
