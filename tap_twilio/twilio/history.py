@@ -41,7 +41,8 @@ def exported_pages(reader: ListReader, partition: Partition, bookmark: dt.date |
     state (the jobs asked today), `fields` the stream's (those a file leaves out are null),
     `day_read` told each time a day's records are all written and kept in the state."""
     spec, config = reader.spec, reader.config
-    if spec.name not in EXPORT_TYPES:
+    per_parent = spec.behaviour.kept_days_of_parent and reader.lists(partition)
+    if spec.name not in EXPORT_TYPES or per_parent:  # children's days: once per account
         return iter(())
     account = partition.get("account_sid") or config["account_sid"]
     today = today_utc()
@@ -72,8 +73,8 @@ def days_wanted(reader: ListReader, partition: Partition, bookmark: dt.date | No
     state (a completed conference's participants), or the window's days older than the
     list's retention (messages, calls)."""
     spec = reader.spec
-    if spec.behaviour.kept_days_of_parent:  # read once per account, not per parent record
-        return [] if reader.lists(partition) else wanted_days(state)
+    if spec.behaviour.kept_days_of_parent:
+        return wanted_days(state)
     if not spec.retention_days:
         return []
     window = reading_window(reader.config, bookmark, reader.settings.lookback, today)
