@@ -154,6 +154,31 @@ MUTATIONS = [
         "    if True:",
         ("tests/test_resume.py::-k newer",),
     ),
+    Mutation(
+        "conferences asked without a Status (Twilio's default shows only those in progress)",
+        TABLE,
+        '"narrowing": [\n        {\n          "parameter": "Status",\n          "ask": "each",\n'
+        '          "values": [\n            "init",\n            "in-progress",\n'
+        '            "completed"\n          ]\n        }\n      ],\n      "schema": '
+        '"conferences.json"',
+        '"narrowing": [],\n      "schema": "conferences.json"',
+        ("tests/test_narrowing.py::-k conferences",),
+    ),
+    Mutation(
+        "a completed conference's participants not read from BulkExport",
+        "tap_twilio/twilio/lists.py",
+        '"conference_participants": Behaviour(kept_days_of_parent=completed_conference_days),',
+        '"conference_participants": Behaviour(),',
+        ("tests/test_bulkexport.py::-k participant",),
+    ),
+    Mutation(
+        "a day not exported yet dropped from the participants' days to read",
+        "tap_twilio/twilio/bulkexport.py",
+        '    if wanted:\n        entry["wanted"] = ranges_text(wanted)',
+        '    wanted = {day for day in wanted if day <= dt.date.today() - dt.timedelta(days=2)}\n'
+        '    if wanted:\n        entry["wanted"] = ranges_text(wanted)',
+        ("tests/test_bulkexport.py::-k ending_today",),
+    ),
 ]
 
 

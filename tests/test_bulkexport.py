@@ -478,3 +478,38 @@ def test_a_file_s_record_that_the_list_shows_is_left_to_the_list() -> None:
     unsent = {"date_created": f"{day(400)}T10:00:00Z", "date_sent": None}
     assert read.listed(created_before)
     assert not read.listed(older) and not read.listed(unsent)
+
+
+def test_a_conference_ending_today_has_its_participants_read_once_its_day_is_exported() -> None:
+    """Today's day has no file yet: it is not said missing, and it is kept to read until
+    Twilio exports it, though later runs no longer list the conference."""
+    with Emulator(full_history=True, subaccounts=0, seed=34,
+                  sizes={"conferences": 10, "conference_participants": 4},
+                  account_ages_days=[30]) as emu:
+        config = emu.config(start_date=str(day(30)))
+        catalog = catalog_selecting(config, {"accounts", "conferences",
+                                             "conference_participants"})
+        emu.bulkexport.export_days("Participants", emu.account_sid, day(30), day(2))
+        live = next(c for c in emu.truth("conferences") if c["status"] == "in-progress")
+        first = run_tap(config, catalog=catalog)
+        ended = emu.data.update("conferences", emu.account_sid, live["sid"],
+                                status="completed", date_updated=emu.now)
+        ending = run_tap(config, catalog=catalog, state=first.last_state)
+        days = conference_days(ended)
+        emu.bulkexport.export_days("Participants", emu.account_sid, min(days), max(days))
+        # A run days later, whose window no longer lists the conference.
+        state = ending.last_state
+        for partition in state["bookmarks"]["conferences"]["partitions"]:
+            partition["replication_key_value"] = f"{TODAY + dt.timedelta(days=1)}T00:00:00Z"
+        later = run_tap({**config, "lookback_days": 0}, catalog=catalog, state=state)
+    participants = {participant_key(p) for p in first.records["conference_participants"]
+                    if p["conference_sid"] == live["sid"]}
+    completed = {participant_key(p): p["status"]
+                 for p in later.records["conference_participants"]}
+    assert all(run.returncode == 0 for run in (first, ending, later))
+    assert participants and live["sid"] in {c["sid"] for c in ending.records["conferences"]}
+    assert not [p for p in ending.records["conference_participants"]
+                if p["conference_sid"] == live["sid"]]  # the list shows none once it ended
+    assert "no BulkExport file" not in ending.stderr
+    assert live["sid"] not in {c["sid"] for c in later.records["conferences"]}
+    assert set(completed) == participants and set(completed.values()) == {"complete"}

@@ -93,7 +93,7 @@ class BulkExport:
     links: dict[str, Link] = field(default_factory=dict)
     requested: dict[date, int] = field(default_factory=dict)  # days asked by jobs, per day
     downloads: int = 0  # files served
-    participants: dict[str, dict[date, list[dict]]] = field(default_factory=dict)
+    participants: dict[tuple[str, int], dict[date, list[dict]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- set-up by tests -----------------------------------------------------------------
@@ -111,10 +111,11 @@ class BulkExport:
         return last - first
 
     def participants_by_day(self, account_sid: str) -> dict[date, list[dict]]:
-        """The account's kept participants by the UTC day they joined (made once: the
-        conferences of the past do not change)."""
+        """The account's kept participants by the UTC day they joined (made again only
+        once a test has changed a record)."""
+        key = (account_sid, self.store.changes)
         with self.lock:
-            known = self.participants.get(account_sid)
+            known = self.participants.get(key)
         if known is not None:
             return known
         account = self.store.account(account_sid)
@@ -124,7 +125,7 @@ class BulkExport:
                                       + date(1970, 1, 1).toordinal())
             by_day.setdefault(joined, []).append(record)
         with self.lock:
-            self.participants[account_sid] = by_day
+            self.participants[key] = by_day
         return by_day
 
     def day_span(self, resource_type: str, account_sid: str, day: date) -> tuple[int, int]:
