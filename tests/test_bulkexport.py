@@ -18,7 +18,7 @@ import pytest
 import requests
 from requests.auth import HTTPBasicAuth
 
-from tap_twilio.twilio.bulkexport import HistoryRead, days_of, export_unreachable
+from tap_twilio.twilio.bulkexport import HistoryRead, days_of, days_said, export_unreachable
 from tests.emulator import Emulator
 from tests.tap_runner import TapRun, catalog_selecting, run_acting_after, run_tap
 from tests.test_fidelity import expected_value
@@ -363,6 +363,16 @@ def test_the_days_of_completed_conferences_without_an_export_are_said(
     assert "conference_participants" in warnings[0] and sub in warnings[0]
     named = warnings[0].split("no BulkExport file for ")[1].split(" (")[0].split(", ")
     assert days_of(named) == days
+
+
+def test_many_missing_ranges_are_summed_up_in_the_warning() -> None:
+    """Sparse days (a conference every few days) would make a line of hundreds of ranges:
+    a warning names how many, between which days, and the first and last ranges."""
+    sparse = {day(3 * n) for n in range(1, 41)}
+    said = days_said(sparse)
+    assert said.startswith(f"40 days in 40 ranges from {day(120)} to {day(3)} (")
+    assert f"{day(120)}, {day(117)}, {day(114)}, ..., {day(6)}, {day(3)})" in said
+    assert days_said({day(9), day(8), day(3)}) == f"{day(9)}..{day(8)}, {day(3)}"
 
 
 def test_participants_are_typed_as_the_listed_ones(conferences_emu, conferences_run) -> None:

@@ -69,6 +69,20 @@ def ranges_text(days: Iterable[dt.date]) -> list[str]:
     return [str(a) if a == b else f"{a}..{b}" for a, b in day_ranges(days)]
 
 
+SAID_RANGES = 6  # ranges a warning names one by one; more are summed up
+
+
+def days_said(days: set[dt.date]) -> str:
+    """Days as a warning names them: their ranges, or, when there are many (the sparse days
+    of completed conferences), how many and between which, with the first and last ranges
+    (the state's `wanted` holds them all)."""
+    ranges = ranges_text(days)
+    if len(ranges) <= SAID_RANGES:
+        return ", ".join(ranges)
+    return (f"{len(days)} days in {len(ranges)} ranges from {min(days)} to {max(days)} "
+            f"({', '.join(ranges[:3])}, ..., {', '.join(ranges[-2:])})")
+
+
 def days_of(texts: Iterable[str]) -> set[dt.date]:
     """The days of `ranges_text`'s ranges."""
     days: set[dt.date] = set()
@@ -197,13 +211,13 @@ class HistoryRead:
             exported = self.exported_days() if wanted else set()
         except ExportRefused as exc:
             self.say_missing(f"{self.stream}: account {self.account}: BulkExport refused "
-                             f"({exc}): {', '.join(ranges_text(wanted))} not read")
+                             f"({exc}): {days_said(wanted)} not read")
             wanted = exported = set()
         exportable = self.today - dt.timedelta(days=EXPORT_LAG_DAYS)
         missing = {day for day in wanted - exported if day <= exportable}
         if missing:
             self.say_missing(f"{self.stream}: account {self.account}: no BulkExport file for "
-                             f"{', '.join(ranges_text(missing))}")
+                             f"{days_said(missing)}")
             if self.allowance is not None:
                 self.request_jobs(missing - self.pending_job_days())
         to_read = sorted((wanted & exported) | finished)
