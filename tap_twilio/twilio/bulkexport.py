@@ -49,15 +49,17 @@ STATE_KEY = "bulk_export"
 # automatic export appears the day after; a newer day without a file is not yet missing.
 EXPORT_LAG_DAYS = 2
 JOB_NAME = "tap-twilio history"
+JOB_BRIDGES_DAYS = 7  # a job spans gaps of up to a week between missing days
 
 
 # --- day ranges --------------------------------------------------------------------------
 
-def day_ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Days merged into contiguous ranges, oldest first."""
+def day_ranges(days: Iterable[dt.date], bridged: int = 0) -> list[tuple[dt.date, dt.date]]:
+    """Days merged into contiguous ranges, oldest first; with `bridged`, ranges apart by
+    at most that many days are one range."""
     ranges: list[tuple[dt.date, dt.date]] = []
     for day in sorted(set(days)):
-        if ranges and ranges[-1][1] + dt.timedelta(days=1) == day:
+        if ranges and ranges[-1][1] + dt.timedelta(days=1 + bridged) >= day:
             ranges[-1] = (ranges[-1][0], day)
         else:
             ranges.append((day, day))
@@ -296,10 +298,14 @@ class HistoryRead:
 
     # --- jobs ----------------------------------------------------------------------------
     def request_jobs(self, missing: set[dt.date]) -> None:
-        """Jobs for the missing ranges, as far as the day's allowance goes."""
+        """Jobs for the missing ranges, as far as the day's allowance goes. A job spans
+        gaps of up to `JOB_BRIDGES_DAYS` between them: Twilio e-mails the account's admins
+        about each job, and sparse days (a conference every few days) would make one job
+        a day; the days bridged cost some of the allowance, and their files are read too."""
         assert self.allowance is not None
-        last_allowed = self.today - dt.timedelta(days=2)
-        for first, last in day_ranges(d for d in missing if d <= last_allowed):
+        last_allowed = self.today - dt.timedelta(days=EXPORT_LAG_DAYS)
+        allowed = (d for d in missing if d <= last_allowed)
+        for first, last in day_ranges(allowed, bridged=JOB_BRIDGES_DAYS):
             count = self.allowance.take((last - first).days + 1)
             if not count:
                 self.logger.warning("%s: Twilio's daily allowance of %d requested days is "
