@@ -229,9 +229,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         "bulk_export_jobs",
         th.BooleanType,
         default=False,
-        description="Ask Twilio's BulkExport for jobs exporting the days of messages and "
-        "calls older than their lists' retention, and of completed conferences' "
-        "participants, that have no export yet (within Twilio's "
+        description="Ask Twilio's BulkExport for jobs exporting the days of messages, "
+        "calls and conferences older than their lists' retention, and of completed "
+        "conferences' participants, that have no export yet (within Twilio's "
         "366 days a day); a later run reads the days they finished. Off by default: a job "
         "is a write to the account, and Twilio e-mails its admins about each.",
     ),

@@ -1,7 +1,8 @@
 """History older than the lists' retention: Twilio's BulkExport, over HTTP to the emulator.
 
-The emulator holds 900 days of messages and calls; the Messages list shows 400 days, the
-Calls list 395, and the older days are served (where exported) as BulkExport day files.
+The emulator holds 900 days of messages, calls and conferences; the Messages list shows 400
+days, the Calls and Conferences lists 395, and the older days are served (where exported) as
+BulkExport day files.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from tests.test_fidelity import expected_value
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 DAYS = 900
-SIZES = {"messages": 2000, "calls": 500}
+SIZES = {"messages": 2000, "calls": 500, "conferences": 300}
 GAP = (TODAY - dt.timedelta(days=560), TODAY - dt.timedelta(days=521))  # not exported
-STREAMS = ("messages", "calls")
-TYPES = {"messages": "Messages", "calls": "Calls"}
+STREAMS = ("messages", "calls", "conferences")
+TYPES = {"messages": "Messages", "calls": "Calls", "conferences": "Conferences"}
 
 
 def day(n_ago: int) -> dt.date:
@@ -43,7 +44,8 @@ def order_day(stream: str, record: dict) -> dt.date:
     """The UTC day a record belongs to (the list's order: sent/started, else created)."""
     from email.utils import parsedate_to_datetime
 
-    raw = record["date_sent" if stream == "messages" else "start_time"] or record["date_created"]
+    ordered_by = {"messages": "date_sent", "calls": "start_time"}.get(stream, "date_created")
+    raw = record[ordered_by] or record["date_created"]
     return parsedate_to_datetime(raw).astimezone(dt.timezone.utc).date()
 
 
@@ -92,7 +94,7 @@ def test_a_900_day_window_is_complete_and_each_record_once(emu, first_run, strea
 
 
 def test_the_lists_keep_400_and_395_days(emu) -> None:
-    for stream, kept in (("messages", 400), ("calls", 395)):
+    for stream, kept in (("messages", 400), ("calls", 395), ("conferences", 395)):
         days = {order_day(stream, r) for r in emu.truth(stream)}
         older = [r for r in emu.history(stream, emu.account_sid)
                  if order_day(stream, r) < day(kept - 1)]

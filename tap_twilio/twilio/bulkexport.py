@@ -1,7 +1,7 @@
 """Records Twilio keeps but no longer lists, read from Twilio's BulkExport.
 
-Twilio lists messages for 400 days and calls for about 13 months, and a conference's
-participants only while it is in progress; the rest are kept and served only by
+Twilio lists messages for 400 days, calls and conferences for about 13 months, and a
+conference's participants only while it is in progress; the rest are kept and served only by
 BulkExport (`bulkexports.twilio.com/v1`, US1 only) as day files: `Days` lists the days
 exported, `Days/{day}` answers 307 with a one-time, short-lived link of a gzip file of
 JSON lines (the list's records with ISO 8601 times and fewer fields). Days not
@@ -13,9 +13,10 @@ days already downloaded (in the partition's state, as merged day ranges) are ski
 files are streamed and read in parallel, the days with no file are said, and with the
 opt-in setting jobs are asked for them; a later run downloads the days those jobs finished.
 
-Which days a run wants: for messages and calls, the window's days older than the list's
-retention; for participants, the days of the completed conferences read (kept in the state
-as `wanted` until their file has been read, so a later run reads a day exported late).
+Which days a run wants: for messages, calls and conferences, the window's days older than
+the list's retention; for participants, the days of the completed conferences read (kept in
+the state as `wanted` until their file has been read, so a later run reads a day exported
+late).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tap_twilio.twilio.exportfiles import (
 
 HOST = "bulkexports.twilio.com"
 EXPORT_TYPES = {"messages": "Messages", "calls": "Calls",  # stream -> BulkExport's type
-                "conference_participants": "Participants"}
+                "conferences": "Conferences", "conference_participants": "Participants"}
 DAYS_PAGE_SIZE = 400  # the most Twilio serves a page
 RECORDS_PER_PAGE = 1000
 DAILY_ALLOWANCE = 366  # days requested by jobs per UTC day, an account and its subaccounts
@@ -127,13 +128,13 @@ def first_listed_day(retention_days: int, today: dt.date) -> dt.date:
 def export_unreachable(region: str | None, auth: AuthBase | None) -> str | None:
     """Why an account's exports cannot be read this run, if they cannot."""
     if region and region != "us1":
-        return (f"region {region}: Twilio's BulkExport is only in US1, so messages and calls "
-                "older than their lists' retention, and completed conferences' participants, "
-                "are not reachable")
+        return (f"region {region}: Twilio's BulkExport is only in US1, so messages, calls "
+                "and conferences older than their lists' retention, and completed "
+                "conferences' participants, are not reachable")
     if auth is None:
-        return ("With an API key, BulkExport (messages and calls older than their lists' "
-                "retention, completed conferences' participants) is read only for the key's "
-                "own account")
+        return ("With an API key, BulkExport (messages, calls and conferences older than "
+                "their lists' retention, completed conferences' participants) is read only "
+                "for the key's own account")
     return None
 
 

@@ -60,8 +60,9 @@ def exported_pages(reader: ListReader, partition: Partition, bookmark: dt.date |
     jobs = reader.run.export_allowance if config.get("bulk_export_jobs") else None
     if jobs:
         jobs.count_state(run_state, today)
-    list_filter = (spec.replication_key, first_listed_day(spec.retention_days, today)
-                   ) if spec.replication_key and spec.retention_days else None
+    listed_by = spec.behaviour.retention_field or spec.replication_key
+    list_filter = (listed_by, first_listed_day(spec.retention_days, today)
+                   ) if listed_by and spec.retention_days else None
     return HistoryRead(spec.name, account, wanted, state, http, fields,
                        reader.settings.workers, partial(say_missing_days, reader),
                        reader.logger, jobs, list_filter, today, day_read).pages()
@@ -71,7 +72,7 @@ def days_wanted(reader: ListReader, partition: Partition, bookmark: dt.date | No
                 state: Mapping[str, Any], today: dt.date) -> list[dt.date]:
     """The partition's days to read from BulkExport: those its parent's records noted in the
     state (a completed conference's participants), or the window's days older than the
-    list's retention (messages, calls)."""
+    list's retention (messages, calls, conferences)."""
     spec = reader.spec
     if spec.behaviour.kept_days_of_parent:
         return wanted_days(state)

@@ -31,6 +31,9 @@ class Behaviour:
     null_dates: bool = False  # the filtered date may be null (queued, canceled)
     upper_exclusive: bool = False  # the date filter's upper bound means strictly before
     retention_days: int | None = None  # how far back Twilio's date filter may reach
+    # The date the retention counts by, where not the replication key (a conference's
+    # creation, not its last update): a record older by it is read from BulkExport.
+    retention_field: str | None = None
     fixed_params: dict[str, str] = field(default_factory=dict)  # sent with every query
     # Whether a record can have children (None: always); no child list is asked for where not.
     has_children: Callable[[dict[str, Any]], bool] | None = None
@@ -40,6 +43,9 @@ class Behaviour:
 
 
 TO_FROM = {"to": "To", "from": "From"}
+# Twilio lists Voice's call and conference records for "about 13 months": 395 days (13
+# months of 30.4 days); older ones are kept in BulkExport.
+VOICE_LOGS_DAYS = 395
 
 
 def message_has_media(message: dict[str, Any]) -> bool:
@@ -69,12 +75,12 @@ def account_is_open(account: dict[str, Any]) -> bool:
 
 BEHAVIOURS = {
     "accounts": Behaviour(options={"account_name": "FriendlyName"}, has_children=account_is_open),
-    # Twilio lists calls for "about 13 months": 395 days (13 months of 30.4 days).
     "calls": Behaviour(options={**TO_FROM, "status": "Status"}, null_dates=True,
-                       upper_exclusive=True, retention_days=395),
+                       upper_exclusive=True, retention_days=VOICE_LOGS_DAYS),
     "messages": Behaviour(options=TO_FROM, null_dates=True, retention_days=400,
                           has_children=message_has_media),
-    "conferences": Behaviour(has_children=conference_is_live),
+    "conferences": Behaviour(has_children=conference_is_live, retention_days=VOICE_LOGS_DAYS,
+                             retention_field="date_created"),
     # Twilio's Participants list "does not return historical participant logs": a
     # completed conference's participants are read from BulkExport's Participants days.
     "conference_participants": Behaviour(kept_days_of_parent=completed_conference_days),

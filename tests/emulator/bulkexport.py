@@ -10,7 +10,8 @@
   also carries an ``Authorization`` header.
 - A day's records are the REST list's (the day is the UTC day of the list's order: a
   message's ``date_sent``, its ``date_created`` while unsent; a call's ``start_time``, its
-  ``date_created`` while queued; a participant's ``date_created``) with ISO 8601 UTC times
+  ``date_created`` while queued; a conference's or a participant's ``date_created``) with
+  ISO 8601 UTC times
   and without the fields the export leaves out; ``price`` is missing from some.
 - ``Participants`` holds the participants of completed conferences, which the REST list
   never shows (it lists a conference's participants only while it is in progress); the
@@ -43,8 +44,8 @@ from .values import DAY, iso8601, parse_record_ts
 
 HOST = "bulkexports.twilio.com"
 FILES = "/bulkexport-files/"
-RESOURCE_TYPES = {"Messages": "messages", "Calls": "calls", "Conferences": None,
-                  "Participants": "conference_participants"}  # None: no records held
+RESOURCE_TYPES = {"Messages": "messages", "Calls": "calls", "Conferences": "conferences",
+                  "Participants": "conference_participants"}
 MAX_DAYS_PAGE = 400
 DEFAULT_PAGE = 50
 RECORD_BYTES = 600  # about what a record takes in a file, for a day's `size`
@@ -52,6 +53,7 @@ DAILY_ALLOWANCE = 366  # requested days per UTC day, across an account and its s
 LEFT_OUT = {
     "messages": ("uri", "subresource_uris", "price_unit", "api_version", "error_message"),
     "calls": ("uri", "subresource_uris", "api_version"),
+    "conferences": ("uri", "subresource_uris", "api_version"),
     "conference_participants": ("uri",),
 }
 DATE_FIELDS = ("date_created", "date_updated", "date_sent", "start_time", "end_time")

@@ -82,9 +82,9 @@ DEFAULT_SIZES = {
 DEFAULT_MAIN_AGE_DAYS = 1100
 DEFAULT_SUB_AGES_DAYS = (420, 35, 7, 200, 90)
 # How far back each list reaches (Twilio keeps calls "about 13 months": 395 days here).
-RETENTION_DAYS = {"messages": 400, "calls": 395, "alerts": 30}
+RETENTION_DAYS = {"messages": 400, "calls": 395, "conferences": 395, "alerts": 30}
 # Lists whose older records Twilio keeps, reachable through BulkExport (bulkexport.py).
-EXPORTED_RESOURCES = ("messages", "calls")
+EXPORTED_RESOURCES = ("messages", "calls", "conferences")
 NUMBERS_PER_ACCOUNT = 5
 
 
@@ -219,8 +219,8 @@ class DataStore:
         full_history: bool = False,
     ) -> None:
         self.seed = seed
-        # Messages and calls made over each account's whole life, the lists showing only
-        # their retention (else only the retention's records are made).
+        # Messages, calls and conferences made over each account's whole life, the lists
+        # showing only their retention (else only the retention's records are made).
         self.full_history = full_history
         if page_tokens not in PAGE_TOKEN_MODES:
             raise ValueError(f"page_tokens: one of {PAGE_TOKEN_MODES}, not {page_tokens!r}")
@@ -364,7 +364,10 @@ class DataStore:
         `full_history`), as the list would show them had it kept them."""
         if not self.full_history:
             return
-        for conference in self.truth("conferences", account.sid):  # as changed by tests
+        gen = self.generator("conferences", account)
+        older = range(first_below(gen, self.retention_floor("conferences")), gen.n)
+        listed = self.truth("conferences", account.sid)  # as changed by tests
+        for conference in [*listed, *(gen.record(i) for i in older)]:
             kept = self.participants(account, conference, live=False)
             yield from (kept.record(j) for j in range(kept.n))
 

@@ -47,11 +47,12 @@ class Emulator:
         unused_products: hosts or APIs (``"taskrouter.twilio.com"``, ``"taskrouter_v1"``) that
             answer 404, as for an account that does not use the product: ``"all"`` accounts,
             a list of account SIDs, or an HTTP status (404 or 403) for every account.
-        full_history: messages and calls are made over each account's whole life; their
-            lists show the last 400 days (messages) and 395 days (calls), the older ones
-            are reachable through BulkExport (``emu.bulkexport``: see bulkexport.py), as
-            are the participants of completed conferences (the list shows only those of
-            conferences in progress). Off: only the lists' records are made.
+        full_history: messages, calls and conferences are made over each account's whole
+            life; their lists show the last 400 days (messages) and 395 days (calls,
+            conferences), the older ones are reachable through BulkExport
+            (``emu.bulkexport``: see bulkexport.py), as are the participants of completed
+            conferences (the list shows only those of conferences in progress). Off: only
+            the lists' records are made.
     """
 
     def __init__(
@@ -226,8 +227,8 @@ class Emulator:
         return self.data.truth(resource, account_sid, **filters)
 
     def history(self, resource: str, account_sid: str) -> list[dict]:
-        """Every message, call or conference participant the account has (as the list
-        shows it), listed or older (a completed conference's participants: kept, never
+        """Every message, call, conference or conference participant the account has (as
+        the list shows it), listed or older (a completed conference's participants: kept, never
         listed)."""
         account = self.data.by_sid[account_sid]
         if resource == "conference_participants":
