@@ -531,3 +531,27 @@ def test_a_conference_ending_today_has_its_participants_read_once_its_day_is_exp
     assert "no BulkExport file" not in ending.stderr
     assert live["sid"] not in {c["sid"] for c in later.records["conferences"]}
     assert set(completed) == participants and set(completed.values()) == {"complete"}
+
+
+def test_conferences_older_than_the_list_bring_their_participants() -> None:
+    """Conferences past the list's 395 days come from their files, and, completed, their
+    participants from the Participants files: every one of both, once."""
+    with Emulator(full_history=True, subaccounts=0, seed=35,
+                  sizes={"conferences": 120, "conference_participants": 3},
+                  account_ages_days=[700]) as emu:
+        for kind in ("Conferences", "Participants"):
+            emu.bulkexport.export_days(kind, emu.account_sid, day(700), day(2))
+        config = emu.config(start_date=str(day(700)))
+        run = run_tap(config, catalog=catalog_selecting(
+            config, {"accounts", "conferences", "conference_participants"}))
+        conferences = emu.history("conferences", emu.account_sid)
+        participants = {participant_key(p)
+                        for p in emu.history("conference_participants", emu.account_sid)
+                        if not unexported_participant(emu, emu.account_sid, p)}
+        listed = {c["sid"] for c in emu.truth("conferences")}
+    assert run.returncode == 0, run.stderr[-3000:]
+    sids = [c["sid"] for c in run.records["conferences"]]
+    emitted = [participant_key(p) for p in run.records["conference_participants"]]
+    assert len(sids) == len(set(sids)) and set(sids) == {c["sid"] for c in conferences}
+    assert len(set(sids) - listed) > len(listed) // 2  # many only from the files
+    assert len(emitted) == len(set(emitted)) and set(emitted) == participants

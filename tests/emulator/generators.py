@@ -442,10 +442,14 @@ class ConferencesGenerator(Generator):
     sort_fields = ("date_created",)
 
     def status(self, i: int) -> str:
+        """The newest conference is in progress; one that began over a day ago has ended (a
+        Twilio call lasts at most 24 hours, its `TimeLimit`)."""
         if i == 0:
             return "in-progress"
         x = self.r(i, 50)
-        return "completed" if x < 0.8 else ("in-progress" if x < 0.95 else "init")
+        if x < 0.8 or self.sort_ts(i) < self.ctx.now_ts - DAY:
+            return "completed"
+        return "in-progress" if x < 0.95 else "init"
 
     def build(self, i: int, ts: int, sid: str) -> dict:
         status = self.status(i)
