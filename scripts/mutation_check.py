@@ -99,8 +99,8 @@ MUTATIONS = [
     Mutation(
         "calls' `StartTime<` taken as on or before (the spec: before)",
         "tap_twilio/twilio/lists.py",
-        "upper_exclusive=True, retention_days=395)",
-        "upper_exclusive=False, retention_days=395)",
+        "upper_exclusive=True, retention_days=VOICE_LOGS_DAYS)",
+        "upper_exclusive=False, retention_days=VOICE_LOGS_DAYS)",
         ("tests/test_incremental.py::-k window",),
     ),
     Mutation(
