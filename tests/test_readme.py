@@ -116,7 +116,7 @@ class Background:
     """A block that runs until Ctrl-C, started in a process group of its own."""
 
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
-        self.log = log
+        self.log, self.command = log, command
         with log.open("w") as errors:
             self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                             stderr=errors, start_new_session=True)
@@ -177,7 +177,9 @@ def test_readme_shell_blocks_run_as_written(tmp_path: Path, started: list[Backgr
         ran.append(first)
     print(f"ran {len(ran)} blocks; installs skipped (TAP_TWILIO_SKIP_E2E=1): {skipped}")
     for block in started:
-        assert block.interrupt() is not None, "a block did not stop on Ctrl-C"
+        assert block.interrupt() is not None, (
+            f"a block did not stop on Ctrl-C: {block.command[-1][:300]}\n"
+            f"{block.log.read_text()[-2000:]}")
 
     # What the blocks left behind is what README says they make.
     catalog = json.loads((clone / "catalog.json").read_text())

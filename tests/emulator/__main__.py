@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         args.tap_config.write_text(json.dumps(emu.config(), indent=2) + "\n")
 
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    # Ctrl-C (SIGINT) and SIGTERM stop it. SIGINT gets a handler of its own, not Python's
+    # KeyboardInterrupt, which a process started with SIGINT ignored (as a launcher may
+    # leave it for its child) never receives.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda signum, frame: stopping.set())
     print(
         json.dumps(
             {
@@ -101,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while not stopping.wait(0.5):
             pass
-    except KeyboardInterrupt:  # Ctrl-C
-        pass
     finally:
         emu.stop()
     return 0
