@@ -27,7 +27,7 @@ from tap_twilio.output.progress import StreamProgress
 from tap_twilio.output.transform import RecordTransformer, TransformError
 from tap_twilio.output.writer import PageOutput
 from tap_twilio.run import Run
-from tap_twilio.twilio.bulkexport import STATE_KEY, want_days, wanted_days
+from tap_twilio.twilio.bulkexport import jobs_pending, want_days, wanted_days
 from tap_twilio.twilio.client import Partition, TwilioClient
 from tap_twilio.twilio.concurrency import Fetches, FirstPagePrefetcher
 from tap_twilio.twilio.families import API_2010
@@ -361,7 +361,7 @@ def sync_kept_children(parent: TwilioStream, context: Context | None) -> None:
         if child.spec.behaviour.kept_days_of_parent:
             account = account_context(context)
             state = child.get_context_state(account)
-            if wanted_days(state) or state.get(STATE_KEY, {}).get("jobs"):
+            if wanted_days(state) or jobs_pending(state):
                 child.sync(account)
 
 

@@ -37,6 +37,7 @@ from tap_twilio.twilio.exportfiles import (
     json_lines,
     path_of,
 )
+from tap_twilio.twilio.window import days_between
 
 HOST = "bulkexports.twilio.com"
 EXPORT_TYPES = {"messages": "Messages", "calls": "Calls",  # stream -> BulkExport's type
@@ -96,17 +97,29 @@ def days_of(texts: Iterable[str]) -> set[dt.date]:
     return days
 
 
+def keep_days(entry: dict[str, Any], key: str, days: set[dt.date]) -> None:
+    """A list of days in the state's `bulk_export` entry, as ranges; none: the key dropped."""
+    if days:
+        entry[key] = ranges_text(days)
+    else:
+        entry.pop(key, None)
+
+
 def want_days(state: dict[str, Any], days: Iterable[dt.date]) -> None:
     """Note in a partition's state days to read from BulkExport (those not read yet)."""
     entry = state.setdefault(STATE_KEY, {})
     wanted = (days_of(entry.get("wanted", [])) | set(days)) - days_of(entry.get("days", []))
-    if wanted:
-        entry["wanted"] = ranges_text(wanted)
+    keep_days(entry, "wanted", wanted)
 
 
 def wanted_days(state: Mapping[str, Any]) -> list[dt.date]:
     """The days `want_days` noted that are not read yet."""
     return sorted(days_of((state.get(STATE_KEY) or {}).get("wanted", [])))
+
+
+def jobs_pending(state: Mapping[str, Any]) -> bool:
+    """Whether a partition's state keeps BulkExport jobs a run is to look at."""
+    return bool((state.get(STATE_KEY) or {}).get("jobs"))
 
 
 def days_beyond_retention(start: dt.date | None, end: dt.date | None,
@@ -136,10 +149,6 @@ def export_unreachable(region: str | None, auth: AuthBase | None) -> str | None:
                 "their lists' retention, completed conferences' participants) is read only "
                 "for the key's own account")
     return None
-
-
-def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 # --- jobs --------------------------------------------------------------------------------
@@ -233,13 +242,9 @@ class HistoryRead:
     def mark_read(self, day: dt.date, done: set[dt.date]) -> None:
         """A day read whole: kept as read, and no longer wanted."""
         done.add(day)
-        self.kept["days"] = ranges_text(done)
+        keep_days(self.kept, "days", done)
         if "wanted" in self.kept:
-            left = days_of(self.kept["wanted"]) - done
-            if left:
-                self.kept["wanted"] = ranges_text(left)
-            else:
-                del self.kept["wanted"]
+            keep_days(self.kept, "wanted", days_of(self.kept["wanted"]) - done)
         self.day_read()
 
     def exported_days(self) -> set[dt.date]:

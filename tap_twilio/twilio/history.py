@@ -20,6 +20,7 @@ from tap_twilio.twilio.bulkexport import (
     days_beyond_retention,
     export_unreachable,
     first_listed_day,
+    jobs_pending,
     wanted_days,
 )
 from tap_twilio.twilio.client import Partition
@@ -47,7 +48,7 @@ def exported_pages(reader: ListReader, partition: Partition, bookmark: dt.date |
     account = partition.get("account_sid") or config["account_sid"]
     today = today_utc()
     wanted = days_wanted(reader, partition, bookmark, state, today)
-    if not wanted and not state.get("bulk_export", {}).get("jobs"):
+    if not wanted and not jobs_pending(state):
         return iter(())
     auth = reader.run.accounts.credentials(account, own=True)
     if (unreachable := export_unreachable(config.get("region"), auth)) or not auth:

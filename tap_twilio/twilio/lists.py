@@ -16,6 +16,7 @@ from typing import Any
 
 from tap_twilio.twilio.families import API_2010, API_META, ApiFamily
 from tap_twilio.twilio.planning import DateFilter
+from tap_twilio.twilio.window import days_between
 
 TABLE: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent.parent / "streams_table.json").read_text())["streams"]
@@ -64,8 +65,7 @@ def completed_conference_days(conference: dict[str, Any]) -> list[dt.date]:
     if conference_is_live(conference) or not first:
         return []
     start = dt.date.fromisoformat(first[:10])
-    end = max(start, dt.date.fromisoformat((last or first)[:10]))
-    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    return days_between(start, max(start, dt.date.fromisoformat((last or first)[:10])))
 
 
 def account_is_open(account: dict[str, Any]) -> bool:

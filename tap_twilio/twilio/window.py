@@ -120,6 +120,11 @@ def as_day(day: dt.date) -> pendulum.Date:
     return pendulum.Date(day.year, day.month, day.day)
 
 
+def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every day of [first, last], oldest first."""
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def days_in(first: dt.date, last: dt.date) -> int:
     return as_day(first).diff(as_day(last)).in_days() + 1
 
