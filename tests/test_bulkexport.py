@@ -42,11 +42,14 @@ def accounts(emu: Emulator) -> list[str]:
 
 def order_day(stream: str, record: dict) -> dt.date:
     """The UTC day a record belongs to (the list's order: sent/started, else created)."""
+    ordered_by = {"messages": "date_sent", "calls": "start_time"}.get(stream, "date_created")
+    return utc_day(record[ordered_by] or record["date_created"])
+
+
+def utc_day(rfc2822: str) -> dt.date:
     from email.utils import parsedate_to_datetime
 
-    ordered_by = {"messages": "date_sent", "calls": "start_time"}.get(stream, "date_created")
-    raw = record[ordered_by] or record["date_created"]
-    return parsedate_to_datetime(raw).astimezone(dt.timezone.utc).date()
+    return parsedate_to_datetime(rfc2822).astimezone(dt.timezone.utc).date()
 
 
 @pytest.fixture(scope="module")
@@ -264,12 +267,6 @@ def test_the_emulators_jobs_follow_twilios_rules() -> None:
 
 PARTICIPANT_DAYS = 300
 PARTICIPANT_GAP = (day(150), day(120))  # the subaccount's days not exported
-
-
-def utc_day(rfc2822: str) -> dt.date:
-    from email.utils import parsedate_to_datetime
-
-    return parsedate_to_datetime(rfc2822).astimezone(dt.timezone.utc).date()
 
 
 def participant_key(record: dict) -> tuple[str, str]:

@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl
 from .data import first_below
 from .errors import ApiError, bad_request, forbidden, not_found
 from .pages import PAGING, cut, meta_envelope
-from .values import DAY, iso8601, parse_record_ts
+from .values import DAY, date_of_day, day_of_date, iso8601, parse_record_ts
 
 HOST = "bulkexports.twilio.com"
 FILES = "/bulkexport-files/"
@@ -123,8 +123,7 @@ class BulkExport:
         account = self.store.account(account_sid)
         by_day: dict[date, list[dict]] = {}
         for record in self.store.kept_participants(account) if account else ():
-            joined = date.fromordinal(parse_record_ts(record["date_created"]) // DAY
-                                      + date(1970, 1, 1).toordinal())
+            joined = date_of_day(parse_record_ts(record["date_created"]) // DAY)
             by_day.setdefault(joined, []).append(record)
         with self.lock:
             self.participants[key] = by_day
@@ -137,7 +136,7 @@ class BulkExport:
         if resource is None or account is None:
             return 0, 0
         gen = self.store.generator(resource, account)
-        number = day.toordinal() - date(1970, 1, 1).toordinal()
+        number = day_of_date(day)
         return first_below(gen, (number + 1) * DAY), first_below(gen, number * DAY)
 
     def day_records(self, resource_type: str, account_sid: str, day: date) -> list[dict]:
@@ -242,7 +241,7 @@ class BulkExport:
             start, end = date.fromisoformat(form["StartDay"]), date.fromisoformat(form["EndDay"])
         except ValueError:
             raise bad_request(20001, "StartDay and EndDay must be dates (yyyy-mm-dd)") from None
-        today = date.fromordinal(self.store.clock_ts // DAY + date(1970, 1, 1).toordinal())
+        today = date_of_day(self.store.clock_ts // DAY)
         if end > today - timedelta(days=2):
             raise bad_request(20001, "EndDay must be at least 2 days before the current UTC day")
         if start > end:

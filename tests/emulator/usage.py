@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from .errors import bad_request
-from .values import DAY, day_of_date, iso_date, key_of, rnd
+from .values import DAY, date_of_day, day_of_date, iso_date, key_of, rnd
 
 # category -> (count_unit, usage_unit, usage per count, price per usage unit, description)
 CATEGORY_INFO = {
@@ -65,22 +65,22 @@ def parse_usage_date(value: str, today: int) -> int:
 
 
 def _month_start(day: int) -> int:
-    d = date.fromordinal(day + 719163)
+    d = date_of_day(day)
     return day_of_date(d.replace(day=1))
 
 
 def _month_end(day: int) -> int:
-    d = date.fromordinal(day + 719163)
+    d = date_of_day(day)
     nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
     return day_of_date(nxt) - 1
 
 
 def _year_start(day: int) -> int:
-    return day_of_date(date.fromordinal(day + 719163).replace(month=1, day=1))
+    return day_of_date(date_of_day(day).replace(month=1, day=1))
 
 
 def _year_end(day: int) -> int:
-    return day_of_date(date.fromordinal(day + 719163).replace(month=12, day=31))
+    return day_of_date(date_of_day(day).replace(month=12, day=31))
 
 
 class UsageGenerator:

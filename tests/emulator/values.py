@@ -93,7 +93,12 @@ def iso8601(ts: int | None) -> str | None:
 
 def iso_date(day: int) -> str:
     """Day number (days since 1970-01-01) -> 'YYYY-MM-DD'."""
-    return date.fromordinal(day + 719163).isoformat()
+    return date_of_day(day).isoformat()
+
+
+def date_of_day(day: int) -> date:
+    """Day number (days since 1970-01-01) -> its date."""
+    return date.fromordinal(day + 719163)
 
 
 def day_of_date(d: date) -> int:
