@@ -334,15 +334,13 @@ class DataStore:
         prec = self.lookup(parent_resource, account.sid, parent) if parent else None
         if prec is None:
             return None
-        created = parse_record_ts(prec.get("date_created")) or self.now_ts
-        if resource == "message_media":
-            n = int(prec.get("num_media") or 0)
-            end = created
-        else:
+        if resource == "conference_participants":
             # The list shows the participants of live conferences only: Twilio keeps no
             # participant log there (a completed conference's are in BulkExport).
             return self.participants(account, prec, live=True)
-        return CHILD_GENERATORS[resource](self, account, n, created, max(end, created), parent)
+        created = parse_record_ts(prec.get("date_created")) or self.now_ts
+        n = int(prec.get("num_media") or 0)
+        return CHILD_GENERATORS[resource](self, account, n, created, created, parent)
 
     def participants(self, account: Account, conference: dict, live: bool) -> Any:
         """A conference's participants: those the list shows while it is in progress
