@@ -174,9 +174,9 @@ MUTATIONS = [
     Mutation(
         "a day not exported yet dropped from the participants' days to read",
         "tap_twilio/twilio/bulkexport.py",
-        '    if wanted:\n        entry["wanted"] = ranges_text(wanted)',
+        '    keep_days(entry, "wanted", wanted)',
         '    wanted = {day for day in wanted if day <= dt.date.today() - dt.timedelta(days=2)}\n'
-        '    if wanted:\n        entry["wanted"] = ranges_text(wanted)',
+        '    keep_days(entry, "wanted", wanted)',
         ("tests/test_bulkexport.py::-k ending_today",),
     ),
     Mutation(
